@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Install every third-party DTLS peer the dicetest suites talk to.
+#
+# Usage:  scripts/install-peers.sh            (as root on Debian 12)
+#         SKIP_APT=1 scripts/install-peers.sh (only build the source peers)
+#
+# Idempotent: every step first checks whether its result is already there, so a
+# rerun on a machine that has everything takes about a second. Things we build
+# go to peers/build/bin/ (git-ignored). At the end one line per peer gives its
+# version.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+BUILD="$ROOT/peers/build"
+BIN="$BUILD/bin"
+
+say() { printf '==> %s\n' "$*"; }
+
+# ---------------------------------------------------------------- apt peers
+# openssl: s_server/s_client; gnutls-bin: gnutls-serv/gnutls-cli;
+# libcoap3-bin: coap-server-*/coap-client-*; tshark: decodes and decrypts DTLS.
+# autoconf..libclang-dev: to build tinydtls (and bindgen for tinydtls-sys).
+# default-jdk-headless + Bouncy Castle: the Java peer another script builds.
+APT_PACKAGES=(
+    openssl gnutls-bin libcoap3-bin tshark
+    autoconf automake libtool pkg-config libclang-dev make gcc
+    default-jdk-headless libbctls-java libbcprov-java
+)
+
+is_installed() {
+    [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]
+}
+
+install_apt() {
+    local missing=()
+    local p
+    for p in "${APT_PACKAGES[@]}"; do
+        is_installed "$p" || missing+=("$p")
+    done
+    if [ "${#missing[@]}" -eq 0 ]; then
+        say "apt: all ${#APT_PACKAGES[@]} packages already installed"
+        return
+    fi
+    say "apt: installing ${missing[*]}"
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "install-peers: need root for apt-get (missing: ${missing[*]})" >&2
+        exit 1
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    # tshark asks whether non-root users may capture; answer "no" up front.
+    echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+if [ "${SKIP_APT:-0}" = "1" ]; then
+    say "apt: skipped (SKIP_APT=1)"
+else
+    install_apt
+fi
+
+# ---------------------------------------------------------------- tinydtls
+mkdir -p "$BIN"
+"$ROOT/peers/tinydtls/build.sh" "$BUILD" "$BIN"
+
+# ---------------------------------------------------------------- summary
+say "installed peers:"
+ver_or_missing() { # name, command...
+    local name="$1"; shift
+    local v
+    # Capture everything first: `cmd | head` could kill cmd with SIGPIPE under pipefail.
+    if v="$("$@" 2>&1)" && v="${v%%$'\n'*}" && [ -n "$v" ]; then
+        printf '  %-16s %s\n' "$name" "$v"
+    else
+        printf '  %-16s MISSING\n' "$name"
+        return 1
+    fi
+}
+pkg_version() { dpkg-query -W -f='${Version}\n' "$1"; }
+tinydtls_version() { # the test programs print "dtls-server v0.8.6 -- ..." on bad usage
+    local out
+    out="$("$1" -Z 2>&1 || true)"
+    sed -n 's/.* v\([^ ]*\) --.*/tinydtls \1/p' <<<"$out"
+}
+tshark_version() { local out; out="$(tshark --version 2>/dev/null)"; grep -m1 '^TShark' <<<"$out"; }
+status=0
+ver_or_missing openssl        openssl version                 || status=1
+ver_or_missing gnutls         gnutls-serv --version           || status=1
+ver_or_missing libcoap        pkg_version libcoap3-bin        || status=1
+ver_or_missing tshark         tshark_version                  || status=1
+ver_or_missing java           java -version                   || status=1
+ver_or_missing bouncycastle   pkg_version libbctls-java       || status=1
+ver_or_missing tinydtls-server tinydtls_version "$BIN/tinydtls-server" || status=1
+ver_or_missing tinydtls-client tinydtls_version "$BIN/tinydtls-client" || status=1
+exit "$status"
