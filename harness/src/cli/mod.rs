@@ -1,0 +1,58 @@
+//! The `dicetest` command line.
+
+mod common;
+mod connect;
+mod serve;
+mod vectors;
+
+use clap::{Parser, Subcommand};
+
+/// Exit codes: 0 success, 1 the check failed (handshake, vectors), 2 usage or setup error.
+pub const EXIT_OK: i32 = 0;
+pub const EXIT_FAILED: i32 = 1;
+pub const EXIT_USAGE: i32 = 2;
+
+#[derive(Parser)]
+#[command(
+    name = "dicetest",
+    version,
+    about = "Conformance and interoperability tests for DTLS 1.2 (RFC 6347), the RFC 7925 IoT profile and CoAP over DTLS",
+    long_about = "dicetest drives a device or a DTLS stack with its own scriptable DTLS 1.2 engine and \
+judges what comes back.\n\nFirst steps with a new device:\n  \
+dicetest connect 192.0.2.10:5684 --psk-identity Client_identity --psk 73656372657450534b --send hello\n  \
+dicetest serve --listen 127.0.0.1:5684 --psk-identity Client_identity --psk 73656372657450534b\n  \
+dicetest vectors            # prove the engine against known answers first\n\n\
+Exit codes: 0 = success, 1 = the check failed, 2 = usage or setup error."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Handshake with a DTLS server, optionally send one message, print what comes back.
+    Connect(connect::ConnectArgs),
+    /// Run an echo server that speaks DTLS 1.2 with PSK.
+    Serve(serve::ServeArgs),
+    /// Check every known-answer vector (crypto, key schedule, third-party transcripts).
+    Vectors(vectors::VectorsArgs),
+}
+
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => EXIT_OK,
+                _ => EXIT_USAGE,
+            };
+        }
+    };
+    match cli.command {
+        Command::Connect(a) => connect::run(a),
+        Command::Serve(a) => serve::run(a),
+        Command::Vectors(a) => vectors::run(a),
+    }
+}

@@ -1,0 +1,245 @@
+//! The client side of a correct DTLS 1.2 handshake (RFC 6347 §4.2, Figure 1), used when the
+//! autopilot is on. Whatever the autopilot, received messages update the security
+//! parameters so a script driving by hand keeps working keys.
+
+use dicetest_crypto::{suite_by_id, verify_ecdsa_sha256, EphemeralKey, KeyExchange};
+use dicetest_wire::{
+    Codec,
+    AlertDescription, Certificate, CertificateType, CertificateVerify, CertTypeList, CipherSuite, ClientHello,
+    ClientKeyExchange, CompressionMethod, DigitallySigned, ECPointFormat, Extension, ExtensionType, Finished,
+    HandshakeMessage, NamedGroup, ProtocolVersion, ServerKeyExchange, SignatureScheme,
+};
+
+use super::config::Role;
+use super::connection::{Connection, SendOptions, State};
+use super::error::HandshakeFailure;
+use crate::time::Instant;
+
+impl Connection {
+    /// A ClientHello as this client would send it now (flight 1, or flight 3 with the cookie).
+    pub fn default_client_hello(&mut self) -> ClientHello {
+        let random = if self.params.client_random == [0; 32] {
+            self.random32()
+        } else {
+            // The ClientHello answering a HelloVerifyRequest repeats the first one's
+            // parameters (RFC 6347 §4.2.1).
+            self.params.client_random
+        };
+        let cipher_suites: Vec<CipherSuite> = self.config.cipher_suites.iter().map(|&s| CipherSuite::from(s)).collect();
+        let ecdhe = self
+            .config
+            .cipher_suites
+            .iter()
+            .filter_map(|&s| suite_by_id(s))
+            .any(|s| matches!(s.kx, KeyExchange::EcdheEcdsa));
+        let mut ext = Vec::new();
+        if self.config.extended_master_secret {
+            ext.push(Extension::ExtendedMasterSecret);
+        }
+        if self.config.renegotiation_info {
+            // An empty renegotiation_info signals secure renegotiation support on an initial
+            // handshake (RFC 5746 §3.4).
+            ext.push(Extension::RenegotiationInfo(Vec::new()));
+        }
+        if ecdhe {
+            ext.push(Extension::SupportedGroups(vec![NamedGroup::Secp256r1]));
+            ext.push(Extension::EcPointFormats(vec![ECPointFormat::Uncompressed]));
+            ext.push(Extension::SignatureAlgorithms(vec![SignatureScheme::EcdsaSecp256r1Sha256]));
+            // RFC 7250 §3 / RFC 7925 §4.4: raw public keys both ways.
+            ext.push(Extension::ClientCertificateType(CertTypeList::Offer(vec![CertificateType::RawPublicKey])));
+            ext.push(Extension::ServerCertificateType(CertTypeList::Offer(vec![CertificateType::RawPublicKey])));
+        }
+        if let Some(code) = self.config.max_fragment_length {
+            ext.push(Extension::MaxFragmentLength(code));
+        }
+        ClientHello {
+            client_version: ProtocolVersion::DTLS1_2,
+            random,
+            session_id: Vec::new(),
+            cookie: self.params.cookie.clone(),
+            cipher_suites,
+            compression_methods: vec![CompressionMethod::Null],
+            extensions: Some(ext),
+        }
+    }
+
+    pub(super) fn client_start(&mut self, now: Instant) {
+        let ch = self.default_client_hello();
+        self.begin_flight(1);
+        self.send_handshake(&HandshakeMessage::ClientHello(ch), &SendOptions::default());
+        self.finish_flight(now, true);
+        self.state = State::ClientWaitServerHello;
+    }
+
+    pub(super) fn client_on_message(&mut self, now: Instant, _epoch: u16, message_seq: u16, body: &[u8], msg: HandshakeMessage) {
+        let msg_type = msg.msg_type().get_u8();
+        match msg {
+            HandshakeMessage::HelloVerifyRequest(hvr) => {
+                // Neither the cookieless ClientHello nor the HelloVerifyRequest count for the
+                // transcript (§4.2.1).
+                self.transcript.clear();
+                self.params.cookie = hvr.cookie.clone();
+                if self.autopilot && self.state == State::ClientWaitServerHello {
+                    let ch = self.default_client_hello();
+                    self.begin_flight(3);
+                    self.send_handshake(&HandshakeMessage::ClientHello(ch), &SendOptions::default());
+                    self.finish_flight(now, true);
+                }
+            }
+            HandshakeMessage::ServerHello(sh) => {
+                self.transcript.add(msg_type, message_seq, body);
+                self.timer.stop();
+                let id = sh.cipher_suite.get_u16();
+                self.params.server_random = sh.random;
+                self.params.session_id = sh.session_id.clone();
+                self.params.suite = suite_by_id(id);
+                let exts = sh.extensions.clone().unwrap_or_default();
+                self.params.extended_master_secret = exts.iter().any(|e| e.ext_type() == ExtensionType::ExtendedMasterSecret);
+                self.records.set_version(sh.server_version);
+                if !self.autopilot {
+                    return;
+                }
+                if !self.config.cipher_suites.contains(&id) || self.params.suite.is_none() {
+                    return self.fail(HandshakeFailure::UnofferedCipherSuite(id), Some(AlertDescription::IllegalParameter));
+                }
+                if sh.compression_method != CompressionMethod::Null {
+                    let c = sh.compression_method.get_u8();
+                    return self.fail(HandshakeFailure::NonNullCompression(c), Some(AlertDescription::IllegalParameter));
+                }
+                self.state = State::ClientWaitServerHelloDone;
+            }
+            HandshakeMessage::Certificate(cert) => {
+                self.transcript.add(msg_type, message_seq, body);
+                if let Certificate::RawPublicKey(spki) = cert {
+                    if let Some(trusted) = self.config.rpk.as_ref().and_then(|r| r.trusted_peer_spki.as_ref()) {
+                        if *trusted != spki && self.autopilot {
+                            return self.fail(HandshakeFailure::UntrustedPeerKey, Some(AlertDescription::BadCertificate));
+                        }
+                    }
+                    self.params.peer_spki = Some(spki);
+                }
+            }
+            HandshakeMessage::ServerKeyExchange(ske) => {
+                self.transcript.add(msg_type, message_seq, body);
+                match ske {
+                    ServerKeyExchange::Psk { identity_hint } => self.params.psk_identity_hint = Some(identity_hint),
+                    ServerKeyExchange::Ecdhe { params, signature } => {
+                        // RFC 8422 §5.4: the signature covers both randoms and the params.
+                        let mut signed = Vec::new();
+                        signed.extend_from_slice(&self.params.client_random);
+                        signed.extend_from_slice(&self.params.server_random);
+                        params.encode(&mut signed);
+                        let ok = self
+                            .params
+                            .peer_spki
+                            .as_ref()
+                            .map(|spki| verify_ecdsa_sha256(spki, &signed, &signature.signature).is_ok())
+                            .unwrap_or(false);
+                        self.params.peer_point = Some(params.public.clone());
+                        if !ok && self.autopilot {
+                            return self.fail(HandshakeFailure::BadSignature("ServerKeyExchange"), Some(AlertDescription::DecryptError));
+                        }
+                    }
+                    ServerKeyExchange::Raw(_) => {}
+                }
+            }
+            HandshakeMessage::CertificateRequest(_) => {
+                self.transcript.add(msg_type, message_seq, body);
+                self.params.client_certificate_requested = true;
+            }
+            HandshakeMessage::ServerHelloDone(_) => {
+                self.transcript.add(msg_type, message_seq, body);
+                if self.autopilot && self.state == State::ClientWaitServerHelloDone {
+                    self.client_send_flight5(now);
+                }
+            }
+            HandshakeMessage::Finished(fin) => {
+                let ok = self.check_peer_finished(&fin.verify_data);
+                self.transcript.add(msg_type, message_seq, body);
+                if !self.autopilot {
+                    return;
+                }
+                if self.state != State::ClientWaitFinished {
+                    return;
+                }
+                if !ok {
+                    return self.fail(HandshakeFailure::BadFinished, Some(AlertDescription::DecryptError));
+                }
+                self.timer.stop();
+                self.connected();
+            }
+            HandshakeMessage::HelloRequest(_) => {
+                // RFC 7925 §17: renegotiation is not used; a HelloRequest is ignored
+                // (RFC 5246 §7.4.1.1 allows ignoring it).
+            }
+            other => {
+                self.transcript.add(msg_type, message_seq, body);
+                if self.autopilot {
+                    self.fail(
+                        HandshakeFailure::UnexpectedMessage {
+                            expected: "a server handshake message",
+                            got: other.summary(),
+                        },
+                        Some(AlertDescription::UnexpectedMessage),
+                    );
+                }
+            }
+        }
+    }
+
+    /// The client's key exchange message for the negotiated suite, with defaults.
+    pub fn default_client_key_exchange(&mut self) -> Result<ClientKeyExchange, HandshakeFailure> {
+        let kx = self.params.suite.map(|s| s.kx);
+        match kx {
+            Some(KeyExchange::EcdheEcdsa) => {
+                let peer = self.params.peer_point.clone().ok_or(HandshakeFailure::BadKeyShare("no server key share".into()))?;
+                let key = EphemeralKey::generate(&mut self.rng);
+                let public = key.public_point();
+                let pms = key.agree(&peer).map_err(|e| HandshakeFailure::BadKeyShare(e.to_string()))?;
+                self.params.premaster = Some(pms);
+                self.params.ecdhe = Some(key);
+                Ok(ClientKeyExchange::Ecdhe { public })
+            }
+            _ => {
+                let psk = self.config.psk.clone().ok_or(HandshakeFailure::MissingCredentials("PSK"))?;
+                self.params.set_psk_premaster(&psk.key);
+                self.params.psk_identity = Some(psk.identity.clone());
+                Ok(ClientKeyExchange::Psk { identity: psk.identity })
+            }
+        }
+    }
+
+    /// Flight 5: [Certificate] ClientKeyExchange [CertificateVerify] ChangeCipherSpec Finished.
+    fn client_send_flight5(&mut self, now: Instant) {
+        debug_assert_eq!(self.config.role, Role::Client);
+        let cke = match self.default_client_key_exchange() {
+            Ok(c) => c,
+            Err(f) => return self.fail(f, Some(AlertDescription::HandshakeFailure)),
+        };
+        self.begin_flight(5);
+        let with_cert = self.params.client_certificate_requested;
+        if with_cert {
+            let spki = self.config.rpk.as_ref().map(|r| r.key.subject_public_key_info()).unwrap_or_default();
+            self.send_handshake(&HandshakeMessage::Certificate(Certificate::RawPublicKey(spki)), &SendOptions::default());
+        }
+        self.send_handshake(&HandshakeMessage::ClientKeyExchange(cke), &SendOptions::default());
+        if with_cert {
+            if let Some(rpk) = self.config.rpk.clone() {
+                // TLS 1.2 CertificateVerify signs the handshake messages so far (RFC 5246 §7.4.8).
+                let signature = rpk.key.sign(self.transcript.bytes());
+                let cv = CertificateVerify {
+                    signature: DigitallySigned {
+                        scheme: SignatureScheme::EcdsaSecp256r1Sha256,
+                        signature,
+                    },
+                };
+                self.send_handshake(&HandshakeMessage::CertificateVerify(cv), &SendOptions::default());
+            }
+        }
+        self.send_change_cipher_spec(&Default::default());
+        let verify_data = self.our_finished();
+        self.send_handshake(&HandshakeMessage::Finished(Finished { verify_data }), &SendOptions::default());
+        self.finish_flight(now, true);
+        self.state = State::ClientWaitChangeCipherSpec;
+    }
+}

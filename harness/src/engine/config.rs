@@ -1,0 +1,124 @@
+//! What an engine endpoint is configured with.
+
+use std::fmt;
+
+use dicetest_crypto::IdentityKey;
+
+use super::handshake::retransmit::TimerConfig;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    Client,
+    Server,
+}
+
+/// A pre-shared key and its identity (RFC 4279). The key never prints.
+#[derive(Clone)]
+pub struct PskCredentials {
+    pub identity: Vec<u8>,
+    pub key: Vec<u8>,
+}
+
+impl fmt::Debug for PskCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PskCredentials")
+            .field("identity", &String::from_utf8_lossy(&self.identity))
+            .field("key", &"<redacted>")
+            .finish()
+    }
+}
+
+/// Raw public key credentials (RFC 7250): our P-256 key and, if pinned, the peer's key.
+#[derive(Clone)]
+pub struct RpkCredentials {
+    pub key: IdentityKey,
+    /// The peer's SubjectPublicKeyInfo we trust. `None` accepts any key (trust on first use),
+    /// which is reported in the connection's events.
+    pub trusted_peer_spki: Option<Vec<u8>>,
+}
+
+impl fmt::Debug for RpkCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RpkCredentials")
+            .field("key", &"<redacted>")
+            .field("trusted_peer_spki", &self.trusted_peer_spki.as_ref().map(hex::encode))
+            .finish()
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub role: Role,
+    /// Offered (client) or accepted in order of preference (server), IANA code points.
+    pub cipher_suites: Vec<u16>,
+    pub psk: Option<PskCredentials>,
+    /// Server: the PSK identity hint sent in ServerKeyExchange (RFC 4279 §2); `None` sends no
+    /// ServerKeyExchange in a PSK handshake.
+    pub psk_identity_hint: Option<Vec<u8>>,
+    pub rpk: Option<RpkCredentials>,
+    /// Offer (client) / accept (server) extended_master_secret (RFC 7627).
+    pub extended_master_secret: bool,
+    /// Offer renegotiation_info / the SCSV (RFC 5746 §3.4, §3.6).
+    pub renegotiation_info: bool,
+    /// Server: demand a cookie exchange before any state is kept (RFC 6347 §4.2.1).
+    pub cookie_exchange: bool,
+    /// Server: bind cookies to this (the client's address, from the I/O edge).
+    pub cookie_context: Vec<u8>,
+    /// Offer max_fragment_length with this code (RFC 6066 §4): 1 = 2^9 … 4 = 2^12.
+    pub max_fragment_length: Option<u8>,
+    /// Server with ECDHE: request the client's raw public key.
+    pub request_client_certificate: bool,
+    pub timers: TimerConfig,
+    /// Largest datagram we send (path MTU less IP/UDP headers, RFC 6347 §4.1.1.1).
+    pub max_datagram_size: usize,
+    /// Seed of the engine's random numbers: same seed, same bytes.
+    pub seed: u64,
+}
+
+impl Config {
+    pub fn client() -> Self {
+        Config::new(Role::Client)
+    }
+
+    pub fn server() -> Self {
+        Config::new(Role::Server)
+    }
+
+    pub fn new(role: Role) -> Self {
+        Config {
+            role,
+            // RFC 7925 §4.2 makes TLS_PSK_WITH_AES_128_CCM_8 mandatory for PSK.
+            cipher_suites: vec![0xC0A8],
+            psk: None,
+            psk_identity_hint: None,
+            rpk: None,
+            extended_master_secret: true,
+            renegotiation_info: true,
+            cookie_exchange: true,
+            cookie_context: Vec::new(),
+            max_fragment_length: None,
+            request_client_certificate: false,
+            timers: TimerConfig::default(),
+            max_datagram_size: 1400,
+            seed: 0,
+        }
+    }
+
+    pub fn with_psk(mut self, identity: &[u8], key: &[u8]) -> Self {
+        self.psk = Some(PskCredentials {
+            identity: identity.to_vec(),
+            key: key.to_vec(),
+        });
+        self
+    }
+
+    pub fn with_suites(mut self, suites: &[u16]) -> Self {
+        self.cipher_suites = suites.to_vec();
+        self
+    }
+
+    pub fn with_seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+}

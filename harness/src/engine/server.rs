@@ -1,0 +1,296 @@
+//! The server side of a correct DTLS 1.2 handshake (RFC 6347 §4.2, Figure 1), with the
+//! stateless cookie exchange of §4.2.1.
+
+use dicetest_crypto::{hmac_sha256, suite_by_id, verify_ecdsa_sha256, EphemeralKey, KeyExchange};
+use dicetest_wire::{
+    Codec,
+    AlertDescription, Certificate, CertificateRequest, CertificateType, CertTypeList, ClientCertificateType,
+    ClientHello, ClientKeyExchange, CompressionMethod, DigitallySigned, ECCurveType, ECPointFormat, Extension,
+    ExtensionType, Finished, HandshakeMessage, HelloVerifyRequest, NamedGroup, ProtocolVersion, ServerEcdhParams,
+    ServerHello, ServerKeyExchange, SignatureScheme,
+};
+
+use super::connection::{Connection, SendOptions, State};
+use super::error::HandshakeFailure;
+use super::record::RecordOverrides;
+use crate::time::Instant;
+
+impl Connection {
+    /// The cookie we expect from a client with these hello parameters: an HMAC under a
+    /// secret of ours over what RFC 6347 §4.2.1 says a cookie should bind (the client's
+    /// address from the I/O edge, version, random, session_id, cipher suites, compression).
+    pub fn cookie_for(&self, ch: &ClientHello) -> Vec<u8> {
+        let mut data = self.config.cookie_context.clone();
+        data.extend_from_slice(&ch.client_version.get_u16().to_be_bytes());
+        data.extend_from_slice(&ch.random);
+        data.push(ch.session_id.len() as u8);
+        data.extend_from_slice(&ch.session_id);
+        for s in &ch.cipher_suites {
+            data.extend_from_slice(&s.get_u16().to_be_bytes());
+        }
+        for c in &ch.compression_methods {
+            data.push(c.get_u8());
+        }
+        hmac_sha256(&self.cookie_secret, &data)[..16].to_vec()
+    }
+
+    pub(super) fn server_on_message(&mut self, now: Instant, epoch: u16, message_seq: u16, body: &[u8], msg: HandshakeMessage) {
+        let msg_type = msg.msg_type().get_u8();
+        match msg {
+            HandshakeMessage::ClientHello(ch) => {
+                if self.state != State::ServerWaitClientHello {
+                    // A ClientHello inside an association (renegotiation, RFC 7925 §17) or in a
+                    // protected epoch: refused with a warning, nothing else changes.
+                    if self.autopilot && self.state == State::Connected && epoch > 0 {
+                        self.send_alert(dicetest_wire::AlertLevel::Warning, AlertDescription::NoRenegotiation, &RecordOverrides::default());
+                    }
+                    return;
+                }
+                if epoch != 0 {
+                    return; // a first ClientHello is only valid in epoch 0 (§4.1)
+                }
+                self.server_on_client_hello(now, message_seq, body, ch);
+            }
+            HandshakeMessage::Certificate(cert) => {
+                self.transcript.add(msg_type, message_seq, body);
+                if let Certificate::RawPublicKey(spki) = cert {
+                    if let Some(trusted) = self.config.rpk.as_ref().and_then(|r| r.trusted_peer_spki.as_ref()) {
+                        if *trusted != spki && self.autopilot {
+                            return self.fail(HandshakeFailure::UntrustedPeerKey, Some(AlertDescription::BadCertificate));
+                        }
+                    }
+                    self.params.peer_spki = Some(spki);
+                }
+            }
+            HandshakeMessage::ClientKeyExchange(cke) => {
+                self.transcript.add(msg_type, message_seq, body);
+                if let Err((f, alert)) = self.server_absorb_client_key_exchange(cke) {
+                    if self.autopilot {
+                        return self.fail(f, Some(alert));
+                    }
+                    return;
+                }
+                // The master secret, with EMS hashing through ClientKeyExchange (RFC 7627 §3).
+                let hash = self.transcript.hash();
+                if self.params.derive_master(&hash) {
+                    self.install_read_keys();
+                }
+                if self.state == State::ServerWaitClientKeyExchange {
+                    self.state = if self.params.client_certificate_requested {
+                        State::ServerWaitCertificateVerify
+                    } else {
+                        State::ServerWaitChangeCipherSpec
+                    };
+                }
+            }
+            HandshakeMessage::CertificateVerify(cv) => {
+                let ok = self
+                    .params
+                    .peer_spki
+                    .as_ref()
+                    .map(|spki| verify_ecdsa_sha256(spki, self.transcript.bytes(), &cv.signature.signature).is_ok())
+                    .unwrap_or(false);
+                self.transcript.add(msg_type, message_seq, body);
+                if self.autopilot && !ok {
+                    return self.fail(HandshakeFailure::BadSignature("CertificateVerify"), Some(AlertDescription::DecryptError));
+                }
+                if self.state == State::ServerWaitCertificateVerify {
+                    self.state = State::ServerWaitChangeCipherSpec;
+                }
+            }
+            HandshakeMessage::Finished(fin) => {
+                let ok = self.check_peer_finished(&fin.verify_data);
+                self.transcript.add(msg_type, message_seq, body);
+                if !self.autopilot || self.state != State::ServerWaitFinished {
+                    return;
+                }
+                if !ok {
+                    return self.fail(HandshakeFailure::BadFinished, Some(AlertDescription::DecryptError));
+                }
+                // Flight 6. It is the last flight: it is not retransmitted on a timer, only
+                // when the client repeats flight 5 (§4.2.4).
+                self.begin_flight(6);
+                self.send_change_cipher_spec(&RecordOverrides::default());
+                let verify_data = self.our_finished();
+                self.send_handshake(&HandshakeMessage::Finished(Finished { verify_data }), &SendOptions::default());
+                self.finish_flight(now, false);
+                self.connected();
+            }
+            other => {
+                self.transcript.add(msg_type, message_seq, body);
+                if self.autopilot {
+                    self.fail(
+                        HandshakeFailure::UnexpectedMessage {
+                            expected: "a client handshake message",
+                            got: other.summary(),
+                        },
+                        Some(AlertDescription::UnexpectedMessage),
+                    );
+                }
+            }
+        }
+    }
+
+    fn server_on_client_hello(&mut self, now: Instant, message_seq: u16, body: &[u8], ch: ClientHello) {
+        let record_seq = self.last_handshake_record_seq;
+        if self.autopilot && self.config.cookie_exchange {
+            let want = self.cookie_for(&ch);
+            if ch.cookie != want {
+                // Stateless answer (§4.2.1): HelloVerifyRequest with the ClientHello's
+                // message_seq and record sequence number, no timer, nothing remembered.
+                let hvr = HelloVerifyRequest {
+                    server_version: ProtocolVersion::DTLS1_0,
+                    cookie: want,
+                };
+                self.records.set_next_write_seq(record_seq);
+                self.begin_flight(2);
+                self.send_handshake(
+                    &HandshakeMessage::HelloVerifyRequest(hvr),
+                    &SendOptions {
+                        message_seq: Some(message_seq),
+                        skip_transcript: true,
+                        no_retransmit: true,
+                        ..Default::default()
+                    },
+                );
+                self.finish_flight(now, false);
+                self.reassembler.expect_any_first();
+                return;
+            }
+            self.records.set_next_write_seq(record_seq);
+        }
+        self.transcript.clear();
+        self.transcript.add(1, message_seq, body);
+        self.params.client_random = ch.random;
+        self.params.cookie = ch.cookie.clone();
+        // Our messages continue the client's numbering (§4.2.2).
+        self.next_send_seq = message_seq;
+        if !self.autopilot {
+            return;
+        }
+        // RFC 7925 §6.1 / RFC 5246 §7.4.1.2: null compression must be offered.
+        if !ch.compression_methods.contains(&CompressionMethod::Null) {
+            return self.fail(HandshakeFailure::NonNullCompression(ch.compression_methods.first().map(|c| c.get_u8()).unwrap_or(0)), Some(AlertDescription::IllegalParameter));
+        }
+        let offered: Vec<u16> = ch.cipher_suites.iter().map(|s| s.get_u16()).collect();
+        let Some(suite) = self.config.cipher_suites.iter().copied().find(|s| offered.contains(s)).and_then(suite_by_id) else {
+            return self.fail(HandshakeFailure::NoCommonCipherSuite { offered }, Some(AlertDescription::HandshakeFailure));
+        };
+        let exts = ch.extensions.clone().unwrap_or_default();
+        let has = |t: ExtensionType| exts.iter().any(|e| e.ext_type() == t);
+        self.params.extended_master_secret = self.config.extended_master_secret && has(ExtensionType::ExtendedMasterSecret);
+        let secure_reneg = has(ExtensionType::RenegotiationInfo) || offered.contains(&0x00FF);
+        let mut sh_ext = Vec::new();
+        if self.params.extended_master_secret {
+            sh_ext.push(Extension::ExtendedMasterSecret);
+        }
+        if secure_reneg && self.config.renegotiation_info {
+            sh_ext.push(Extension::RenegotiationInfo(Vec::new()));
+        }
+        let ecdhe = matches!(suite.kx, KeyExchange::EcdheEcdsa);
+        if ecdhe {
+            if has(ExtensionType::EcPointFormats) {
+                sh_ext.push(Extension::EcPointFormats(vec![ECPointFormat::Uncompressed]));
+            }
+            if has(ExtensionType::ServerCertificateType) {
+                sh_ext.push(Extension::ServerCertificateType(CertTypeList::Selected(CertificateType::RawPublicKey)));
+            }
+            if self.config.request_client_certificate && has(ExtensionType::ClientCertificateType) {
+                sh_ext.push(Extension::ClientCertificateType(CertTypeList::Selected(CertificateType::RawPublicKey)));
+            }
+        }
+        for e in &exts {
+            if let Extension::MaxFragmentLength(code) = e {
+                // RFC 6066 §4: echo an acceptable value.
+                if (1..=4).contains(code) {
+                    sh_ext.push(Extension::MaxFragmentLength(*code));
+                }
+            }
+        }
+        let sh = ServerHello {
+            server_version: ProtocolVersion::DTLS1_2,
+            random: self.random32(),
+            session_id: Vec::new(),
+            cipher_suite: suite.id.into(),
+            compression_method: CompressionMethod::Null,
+            extensions: Some(sh_ext),
+        };
+        self.reassembler.reset_to(message_seq.wrapping_add(1));
+        self.begin_flight(4);
+        self.send_handshake(&HandshakeMessage::ServerHello(sh), &SendOptions::default());
+        if ecdhe {
+            let Some(rpk) = self.config.rpk.clone() else {
+                return self.fail(HandshakeFailure::MissingCredentials("raw public key"), Some(AlertDescription::InternalError));
+            };
+            let spki = rpk.key.subject_public_key_info();
+            self.send_handshake(&HandshakeMessage::Certificate(Certificate::RawPublicKey(spki)), &SendOptions::default());
+            let key = EphemeralKey::generate(&mut self.rng);
+            let params = ServerEcdhParams {
+                curve_type: ECCurveType::NamedCurve,
+                named_group: NamedGroup::Secp256r1,
+                public: key.public_point(),
+            };
+            let mut signed = Vec::new();
+            signed.extend_from_slice(&self.params.client_random);
+            signed.extend_from_slice(&self.params.server_random);
+            params.encode(&mut signed);
+            let signature = rpk.key.sign(&signed);
+            self.params.ecdhe = Some(key);
+            let ske = ServerKeyExchange::Ecdhe {
+                params,
+                signature: DigitallySigned {
+                    scheme: SignatureScheme::EcdsaSecp256r1Sha256,
+                    signature,
+                },
+            };
+            self.send_handshake(&HandshakeMessage::ServerKeyExchange(ske), &SendOptions::default());
+            if self.config.request_client_certificate {
+                self.params.client_certificate_requested = true;
+                let cr = CertificateRequest {
+                    certificate_types: vec![ClientCertificateType::EcdsaSign],
+                    supported_signature_algorithms: vec![SignatureScheme::EcdsaSecp256r1Sha256],
+                    certificate_authorities: Vec::new(),
+                };
+                self.send_handshake(&HandshakeMessage::CertificateRequest(cr), &SendOptions::default());
+            }
+        } else if let Some(hint) = self.config.psk_identity_hint.clone() {
+            // RFC 4279 §2: ServerKeyExchange only to carry a hint.
+            self.send_handshake(&HandshakeMessage::ServerKeyExchange(ServerKeyExchange::Psk { identity_hint: hint }), &SendOptions::default());
+        }
+        self.send_handshake(&HandshakeMessage::ServerHelloDone(dicetest_wire::ServerHelloDone), &SendOptions::default());
+        self.finish_flight(now, true);
+        self.state = State::ServerWaitClientKeyExchange;
+    }
+
+    fn server_absorb_client_key_exchange(&mut self, cke: ClientKeyExchange) -> Result<(), (HandshakeFailure, AlertDescription)> {
+        match cke {
+            ClientKeyExchange::Psk { identity } => {
+                let psk = self.config.psk.clone().ok_or((HandshakeFailure::MissingCredentials("PSK"), AlertDescription::InternalError))?;
+                self.params.psk_identity = Some(identity.clone());
+                if identity != psk.identity {
+                    // RFC 4279 §2 allows unknown_psk_identity (or decrypt_error, to hide it).
+                    return Err((
+                        HandshakeFailure::UnknownPskIdentity(String::from_utf8_lossy(&identity).into_owned()),
+                        AlertDescription::UnknownPskIdentity,
+                    ));
+                }
+                self.params.set_psk_premaster(&psk.key);
+                Ok(())
+            }
+            ClientKeyExchange::Ecdhe { public } => {
+                let key = self.params.ecdhe.as_ref().ok_or((HandshakeFailure::BadKeyShare("no server key".into()), AlertDescription::UnexpectedMessage))?;
+                let pms = key.agree(&public).map_err(|e| (HandshakeFailure::BadKeyShare(e.to_string()), AlertDescription::IllegalParameter))?;
+                self.params.peer_point = Some(public);
+                self.params.premaster = Some(pms);
+                Ok(())
+            }
+            ClientKeyExchange::Raw(_) => Err((
+                HandshakeFailure::UnexpectedMessage {
+                    expected: "a ClientKeyExchange for the negotiated suite",
+                    got: "an undecodable ClientKeyExchange".into(),
+                },
+                AlertDescription::DecodeError,
+            )),
+        }
+    }
+}
