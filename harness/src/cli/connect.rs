@@ -63,6 +63,7 @@ pub fn run(a: ConnectArgs) -> i32 {
     match outcome {
         Ok(DriveOutcome::Reached) => {}
         Ok(DriveOutcome::Finished) => {
+            let hint = auth_hint(&d);
             let why = d
                 .events
                 .iter()
@@ -72,7 +73,7 @@ pub fn run(a: ConnectArgs) -> i32 {
                     _ => None,
                 })
                 .unwrap_or_else(|| "the peer closed the association".into());
-            eprintln!("handshake failed: {why}");
+            eprintln!("handshake failed: {why}{hint}");
             return EXIT_FAILED;
         }
         Ok(DriveOutcome::TimedOut) => {
@@ -116,8 +117,12 @@ pub fn run(a: ConnectArgs) -> i32 {
     EXIT_OK
 }
 
-/// Explains a silent failure when records failed authentication.
+/// Explains a silent failure: records that failed authentication, or a server that went
+/// quiet after our Finished.
 fn auth_hint(d: &Driver) -> String {
+    if d.conn.state() == crate::engine::State::ClientWaitChangeCipherSpec {
+        return "; the server stopped answering after our Finished: it could not verify it, most likely a wrong PSK (or an identity it does not know)".into();
+    }
     let bad = d
         .events
         .iter()

@@ -101,3 +101,20 @@ impl Driver {
         }
     }
 }
+
+/// Waits up to `limit` for the first datagram on an unconnected `socket`, then serves that
+/// one client: the socket is connected to it and the connection (built from `config`, with
+/// cookies bound to the client's address) has already taken the first datagram.
+pub fn accept_one(socket: UdpSocket, mut config: crate::engine::Config, limit: Duration) -> io::Result<Driver> {
+    let clock = WallClock::start();
+    let mut buf = vec![0u8; 65536];
+    socket.set_read_timeout(Some(limit))?;
+    let (n, peer) = socket.recv_from(&mut buf)?;
+    socket.connect(peer)?;
+    config.cookie_context = peer.to_string().into_bytes();
+    let mut conn = Connection::new(config);
+    conn.handle_datagram(clock.now(), &buf[..n]);
+    let mut d = Driver::new(socket, conn);
+    d.clock = clock;
+    Ok(d)
+}

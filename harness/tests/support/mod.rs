@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod peers;
+
 use std::time::Duration;
 
 use dicetest::engine::{Config, Connection, Event};
