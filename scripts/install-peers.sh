@@ -24,7 +24,7 @@ say() { printf '==> %s\n' "$*"; }
 APT_PACKAGES=(
     openssl gnutls-bin libcoap3-bin tshark
     autoconf automake libtool pkg-config libclang-dev make gcc
-    default-jdk-headless libbctls-java libbcprov-java
+    default-jdk-headless libbctls-java libbcprov-java libbcutil-java
 )
 
 is_installed() {
@@ -62,6 +62,9 @@ fi
 # ---------------------------------------------------------------- tinydtls
 mkdir -p "$BIN"
 "$ROOT/peers/tinydtls/build.sh" "$BUILD" "$BIN"
+
+# ---------------------------------------------------------------- Bouncy Castle
+say "bouncy castle peer: $("$ROOT/peers/bc/build.sh")"
 
 # ---------------------------------------------------------------- summary
 say "installed peers:"

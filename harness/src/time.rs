@@ -94,7 +94,10 @@ mod tests {
         assert_eq!(t + Duration::from_millis(500), Instant::from_millis(2000));
         assert_eq!(Instant::from_millis(100) - t, Duration::ZERO);
         assert_eq!(t - Instant::from_millis(100), Duration::from_millis(1400));
-        assert_eq!(Instant::from_micros(u64::MAX) + Duration::from_secs(1), Instant::from_micros(u64::MAX));
+        assert_eq!(
+            Instant::from_micros(u64::MAX) + Duration::from_secs(1),
+            Instant::from_micros(u64::MAX)
+        );
         assert_eq!(format!("{t:?}"), "t+1.500000s");
     }
 }

@@ -17,34 +17,92 @@ const GNUTLS_PSK: &str = "NORMAL:-VERS-ALL:+VERS-DTLS1.2:-KX-ALL:+PSK:-CIPHER-AL
 fn connect_to_gnutls_serv_echoes_and_names_the_suite() {
     let port = free_port();
     let psk = gnutls_psk_file();
-    let _peer = Peer::spawn(program("gnutls-serv"), &["--udp", "--echo", "-p", &port.to_string(), "--priority", GNUTLS_PSK, "--pskpasswd", psk.as_str()]);
+    let _peer = Peer::spawn(
+        program("gnutls-serv"),
+        &[
+            "--udp",
+            "--echo",
+            "-p",
+            &port.to_string(),
+            "--priority",
+            GNUTLS_PSK,
+            "--pskpasswd",
+            psk.as_str(),
+        ],
+    );
     wait_for_port(port, Duration::from_secs(10));
     let out = dicetest()
-        .args(["connect", &format!("127.0.0.1:{port}"), "--psk-identity", "Client_identity", "--psk", PSK_HEX, "--send", "hello"])
+        .args([
+            "connect",
+            &format!("127.0.0.1:{port}"),
+            "--psk-identity",
+            "Client_identity",
+            "--psk",
+            PSK_HEX,
+            "--send",
+            "hello",
+        ])
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "exit {:?}\n{stdout}\n{}", out.status, String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.contains("handshake complete: TLS_PSK_WITH_AES_128_CCM_8"), "{stdout}");
+    assert!(
+        out.status.success(),
+        "exit {:?}\n{stdout}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("handshake complete: TLS_PSK_WITH_AES_128_CCM_8"),
+        "{stdout}"
+    );
     assert!(stdout.contains("received: hello"), "{stdout}");
-    assert!(stdout.contains("HelloVerifyRequest") || stdout.contains("hello_verify_request"), "trace missing: {stdout}");
+    assert!(
+        stdout.contains("HelloVerifyRequest") || stdout.contains("hello_verify_request"),
+        "trace missing: {stdout}"
+    );
     // The key never shows.
     assert!(!stdout.contains(PSK_HEX) && !stdout.contains("secretPSK"));
 
     // A wrong key: non-zero exit and one line that says why.
     let out = dicetest()
-        .args(["connect", &format!("127.0.0.1:{port}"), "--psk-identity", "Client_identity", "--psk", "00112233", "--send", "hello", "--timeout", "6", "--rto-ms", "500"])
+        .args([
+            "connect",
+            &format!("127.0.0.1:{port}"),
+            "--psk-identity",
+            "Client_identity",
+            "--psk",
+            "00112233",
+            "--send",
+            "hello",
+            "--timeout",
+            "6",
+            "--rto-ms",
+            "500",
+        ])
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("handshake failed") && stderr.contains("PSK"), "{stderr}");
+    assert!(
+        stderr.contains("handshake failed") && stderr.contains("PSK"),
+        "{stderr}"
+    );
 }
 
 #[test]
 fn connect_to_a_closed_port_says_unreachable() {
     let port = free_port();
-    let out = dicetest().args(["connect", &format!("127.0.0.1:{port}"), "--psk", PSK_HEX, "--timeout", "5"]).output().unwrap();
+    let out = dicetest()
+        .args([
+            "connect",
+            &format!("127.0.0.1:{port}"),
+            "--psk",
+            PSK_HEX,
+            "--timeout",
+            "5",
+        ])
+        .output()
+        .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("unreachable"), "{stderr}");
@@ -52,10 +110,23 @@ fn connect_to_a_closed_port_says_unreachable() {
 
 #[test]
 fn connect_with_an_unknown_suite_is_a_usage_error() {
-    let out = dicetest().args(["connect", "127.0.0.1:9", "--psk", PSK_HEX, "--suite", "rot13"]).output().unwrap();
+    let out = dicetest()
+        .args([
+            "connect",
+            "127.0.0.1:9",
+            "--psk",
+            PSK_HEX,
+            "--suite",
+            "rot13",
+        ])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown cipher suite"));
-    let out = dicetest().args(["connect", "127.0.0.1:9", "--psk", "xyz"]).output().unwrap();
+    let out = dicetest()
+        .args(["connect", "127.0.0.1:9", "--psk", "xyz"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--psk must be hex"));
 }
@@ -65,28 +136,74 @@ fn serve_answers_openssl_s_client() {
     let port = free_port();
     let server = Peer::spawn(
         env!("CARGO_BIN_EXE_dicetest").into(),
-        &["serve", "--listen", &format!("127.0.0.1:{port}"), "--psk-identity", "Client_identity", "--psk", PSK_HEX],
+        &[
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--psk-identity",
+            "Client_identity",
+            "--psk",
+            PSK_HEX,
+        ],
     );
-    assert!(server.wait_output("listening on", Duration::from_secs(10)), "{}", server.output());
+    assert!(
+        server.wait_output("listening on", Duration::from_secs(10)),
+        "{}",
+        server.output()
+    );
     let mut client = Peer::spawn(
         program("openssl"),
-        &["s_client", "-dtls1_2", "-connect", &format!("127.0.0.1:{port}"), "-psk_identity", "Client_identity", "-psk", PSK_HEX, "-cipher", "PSK-AES128-CCM8", "-quiet"],
+        &[
+            "s_client",
+            "-dtls1_2",
+            "-connect",
+            &format!("127.0.0.1:{port}"),
+            "-psk_identity",
+            "Client_identity",
+            "-psk",
+            PSK_HEX,
+            "-cipher",
+            "PSK-AES128-CCM8",
+            "-quiet",
+        ],
     );
-    assert!(server.wait_output("handshake complete", Duration::from_secs(20)), "server:\n{}\nclient:\n{}", server.output(), client.output());
+    assert!(
+        server.wait_output("handshake complete", Duration::from_secs(20)),
+        "server:\n{}\nclient:\n{}",
+        server.output(),
+        client.output()
+    );
     client.write_line("ping over dtls");
-    assert!(client.wait_output("ping over dtls", Duration::from_secs(10)), "no echo:\n{}\nserver:\n{}", client.output(), server.output());
+    assert!(
+        client.wait_output("ping over dtls", Duration::from_secs(10)),
+        "no echo:\n{}\nserver:\n{}",
+        client.output(),
+        server.output()
+    );
     assert!(!server.output().contains(PSK_HEX));
 }
 
 #[test]
 fn vectors_command_checks_every_vector() {
-    let out = dicetest().args(["vectors", "--dir", root().join("vectors").to_str().unwrap()]).output().unwrap();
+    let out = dicetest()
+        .args(["vectors", "--dir", root().join("vectors").to_str().unwrap()])
+        .output()
+        .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}");
     let last = stdout.lines().last().unwrap_or_default();
-    let n: usize = last.split_whitespace().next().and_then(|w| w.parse().ok()).unwrap_or(0);
+    let n: usize = last
+        .split_whitespace()
+        .next()
+        .and_then(|w| w.parse().ok())
+        .unwrap_or(0);
     assert!(n >= 15, "{last}");
-    let transcripts: usize = last.split('(').nth(1).and_then(|s| s.split_whitespace().next()).and_then(|w| w.parse().ok()).unwrap_or(0);
+    let transcripts: usize = last
+        .split('(')
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .and_then(|w| w.parse().ok())
+        .unwrap_or(0);
     assert!(transcripts >= 2, "{last}");
 }
 
@@ -97,12 +214,21 @@ fn vectors_command_fails_on_a_wrong_vector() {
     let src = root().join("vectors/transcripts/psk-ccm8_openssl-client_gnutls-server.toml");
     let text = std::fs::read_to_string(src).unwrap();
     // Change the recorded PSK: the master secret can no longer match the key log.
-    let bad = text.replace("psk_hex = \"73656372657450534b\"", "psk_hex = \"73656372657450534c\"");
+    let bad = text.replace(
+        "psk_hex = \"73656372657450534b\"",
+        "psk_hex = \"73656372657450534c\"",
+    );
     assert_ne!(bad, text);
     std::fs::write(dir.join("bad.toml"), bad).unwrap();
-    let out = dicetest().args(["vectors", "--dir", dir.to_str().unwrap()]).output().unwrap();
+    let out = dicetest()
+        .args(["vectors", "--dir", dir.to_str().unwrap()])
+        .output()
+        .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
-    assert!(stdout.contains("FAIL") && stdout.contains("master secret"), "{stdout}");
+    assert!(
+        stdout.contains("FAIL") && stdout.contains("master secret"),
+        "{stdout}"
+    );
 }

@@ -23,7 +23,8 @@ fn exchange(c: &mut Connection, s: &mut Connection) {
 fn psk_suites_complete_and_carry_data() {
     for suite in [0xC0A8u16, 0xC0A4, 0x00AE] {
         let (mut c, mut s) = psk_pair(&[suite]);
-        handshake(&mut c, &mut s, &mut |_, _, _| true).unwrap_or_else(|| panic!("suite {suite:#x} did not complete"));
+        handshake(&mut c, &mut s, &mut |_, _, _| true)
+            .unwrap_or_else(|| panic!("suite {suite:#x} did not complete"));
         assert_eq!(c.cipher_suite(), Some(suite));
         assert!(c.params.extended_master_secret);
         assert_eq!(c.keylog_line(), s.keylog_line());
@@ -52,7 +53,10 @@ fn every_lost_datagram_is_recovered_by_retransmission() {
     for lost in 1..=8 {
         let (mut c, mut s) = psk_pair(&[0xC0A8]);
         let took = handshake(&mut c, &mut s, &mut |_, i, _| i != lost);
-        assert!(took.is_some(), "handshake failed when datagram {lost} was lost");
+        assert!(
+            took.is_some(),
+            "handshake failed when datagram {lost} was lost"
+        );
         exchange(&mut c, &mut s);
     }
 }
@@ -70,7 +74,10 @@ fn tiny_datagrams_force_fragmentation_and_still_complete() {
         true
     })
     .expect("handshake with fragmentation");
-    assert!(biggest <= 60, "a datagram of {biggest} bytes exceeded the limit");
+    assert!(
+        biggest <= 60,
+        "a datagram of {biggest} bytes exceeded the limit"
+    );
 }
 
 #[test]
@@ -92,7 +99,10 @@ fn unknown_identity_gets_unknown_psk_identity() {
         Event::Failed(f) => Some(f),
         _ => None,
     });
-    assert!(matches!(failed, Some(HandshakeFailure::UnknownPskIdentity(_))), "{failed:?}");
+    assert!(
+        matches!(failed, Some(HandshakeFailure::UnknownPskIdentity(_))),
+        "{failed:?}"
+    );
 }
 
 #[test]

@@ -39,7 +39,9 @@ impl PskArgs {
         if !self.suites.is_empty() {
             let mut ids = Vec::new();
             for s in &self.suites {
-                let p = suite_by_name(s).ok_or_else(|| format!("unknown cipher suite {s:?} (try psk-ccm8, psk-ccm, psk-cbc-sha256)"))?;
+                let p = suite_by_name(s).ok_or_else(|| {
+                    format!("unknown cipher suite {s:?} (try psk-ccm8, psk-ccm, psk-cbc-sha256)")
+                })?;
                 ids.push(p.id);
             }
             cfg.cipher_suites = ids;
@@ -57,7 +59,10 @@ pub fn seed_from_clock() -> u64 {
     if getrandom_fill(&mut b) {
         u64::from_le_bytes(b)
     } else {
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(7)
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(7)
     }
 }
 
@@ -67,7 +72,9 @@ fn getrandom_fill(b: &mut [u8]) -> bool {
 }
 
 pub fn suite_name(id: u16) -> String {
-    dicetest_crypto::suite_by_id(id).map(|s| s.name.to_string()).unwrap_or_else(|| format!("{id:#06x}"))
+    dicetest_crypto::suite_by_id(id)
+        .map(|s| s.name.to_string())
+        .unwrap_or_else(|| format!("{id:#06x}"))
 }
 
 /// A readable line for the flight trace.
@@ -84,10 +91,18 @@ pub fn trace_line(e: &Event) -> Option<String> {
                 Direction::Sent => "->",
                 Direction::Received => "<-",
             };
-            let tail = dropped.as_ref().map(|d| format!("  [dropped: {d}]")).unwrap_or_default();
-            Some(format!("  {arrow} epoch {} seq {:>3}  {summary}{tail}", header.epoch, header.sequence_number))
+            let tail = dropped
+                .as_ref()
+                .map(|d| format!("  [dropped: {d}]"))
+                .unwrap_or_default();
+            Some(format!(
+                "  {arrow} epoch {} seq {:>3}  {summary}{tail}",
+                header.epoch, header.sequence_number
+            ))
         }
-        Event::Retransmitted { flight, count } => Some(format!("  .. flight {flight} retransmitted ({count})")),
+        Event::Retransmitted { flight, count } => {
+            Some(format!("  .. flight {flight} retransmitted ({count})"))
+        }
         _ => None,
     }
 }

@@ -38,11 +38,18 @@ pub fn run(a: ConnectArgs) -> i32 {
     let addr = match a.target.to_socket_addrs().ok().and_then(|mut it| it.next()) {
         Some(x) => x,
         None => {
-            eprintln!("dicetest connect: cannot resolve {:?} (expected HOST:PORT)", a.target);
+            eprintln!(
+                "dicetest connect: cannot resolve {:?} (expected HOST:PORT)",
+                a.target
+            );
             return EXIT_USAGE;
         }
     };
-    let bind = if addr.is_ipv6() { "[::]:0" } else { "0.0.0.0:0" };
+    let bind = if addr.is_ipv6() {
+        "[::]:0"
+    } else {
+        "0.0.0.0:0"
+    };
     let socket = match UdpSocket::bind(bind).and_then(|s| s.connect(addr).map(|_| s)) {
         Ok(s) => s,
         Err(e) => {
@@ -50,7 +57,10 @@ pub fn run(a: ConnectArgs) -> i32 {
             return EXIT_USAGE;
         }
     };
-    println!("connecting to {addr} (DTLS 1.2, identity {:?})", a.psk.psk_identity);
+    println!(
+        "connecting to {addr} (DTLS 1.2, identity {:?})",
+        a.psk.psk_identity
+    );
     let mut conn = Connection::new(cfg);
     conn.start(crate::time::Instant::ZERO);
     let mut d = Driver::new(socket, conn);
@@ -59,7 +69,9 @@ pub fn run(a: ConnectArgs) -> i32 {
             println!("{l}");
         }
     };
-    let outcome = d.drive_until(Duration::from_secs(a.timeout), &mut print, &mut |c| c.is_connected());
+    let outcome = d.drive_until(Duration::from_secs(a.timeout), &mut print, &mut |c| {
+        c.is_connected()
+    });
     match outcome {
         Ok(DriveOutcome::Reached) => {}
         Ok(DriveOutcome::Finished) => {
@@ -77,7 +89,11 @@ pub fn run(a: ConnectArgs) -> i32 {
             return EXIT_FAILED;
         }
         Ok(DriveOutcome::TimedOut) => {
-            eprintln!("handshake failed: no complete handshake within {} s{}", a.timeout, auth_hint(&d));
+            eprintln!(
+                "handshake failed: no complete handshake within {} s{}",
+                a.timeout,
+                auth_hint(&d)
+            );
             return EXIT_FAILED;
         }
         Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
@@ -92,7 +108,11 @@ pub fn run(a: ConnectArgs) -> i32 {
     let suite = d.conn.cipher_suite().map(suite_name).unwrap_or_default();
     println!(
         "handshake complete: {suite}{}",
-        if d.conn.params.extended_master_secret { ", extended master secret" } else { "" }
+        if d.conn.params.extended_master_secret {
+            ", extended master secret"
+        } else {
+            ""
+        }
     );
     if let Some(text) = &a.send {
         d.conn.send_application_data(text.as_bytes());
@@ -102,10 +122,16 @@ pub fn run(a: ConnectArgs) -> i32 {
                 println!("{l}");
             }
             if let Event::ApplicationData(data) = e {
-                got.borrow_mut().get_or_insert_with(Vec::new).extend_from_slice(data);
+                got.borrow_mut()
+                    .get_or_insert_with(Vec::new)
+                    .extend_from_slice(data);
             }
         };
-        let _ = d.drive_until(Duration::from_secs(a.reply_timeout), &mut on_event, &mut |_| got.borrow().is_some());
+        let _ = d.drive_until(
+            Duration::from_secs(a.reply_timeout),
+            &mut on_event,
+            &mut |_| got.borrow().is_some(),
+        );
         let got = got.into_inner();
         match got {
             Some(data) => println!("received: {}", String::from_utf8_lossy(&data).trim_end()),

@@ -47,7 +47,10 @@ pub fn run(a: ServeArgs) -> i32 {
             return EXIT_USAGE;
         }
     };
-    let local = socket.local_addr().map(|x| x.to_string()).unwrap_or_default();
+    let local = socket
+        .local_addr()
+        .map(|x| x.to_string())
+        .unwrap_or_default();
     println!("listening on {local} (DTLS 1.2 PSK echo server)");
     let clock = WallClock::start();
     let mut sessions: HashMap<SocketAddr, (Connection, u64)> = HashMap::new();
@@ -56,8 +59,14 @@ pub fn run(a: ServeArgs) -> i32 {
     let verbose = a.psk.verbose;
     loop {
         // Sleep until the earliest retransmission deadline, or 1 s.
-        let next = sessions.values().filter_map(|(c, _)| c.poll_timeout()).min();
-        let wait = next.map(|d| clock.until(d)).unwrap_or(Duration::from_secs(1)).clamp(Duration::from_millis(1), Duration::from_secs(1));
+        let next = sessions
+            .values()
+            .filter_map(|(c, _)| c.poll_timeout())
+            .min();
+        let wait = next
+            .map(|d| clock.until(d))
+            .unwrap_or(Duration::from_secs(1))
+            .clamp(Duration::from_millis(1), Duration::from_secs(1));
         let _ = socket.set_read_timeout(Some(wait));
         let now_in = clock.now();
         match socket.recv_from(&mut buf) {
@@ -88,7 +97,9 @@ pub fn run(a: ServeArgs) -> i32 {
                     }
                 }
                 match e {
-                    Event::Connected { cipher_suite, .. } => println!("{peer}: handshake complete: {}", suite_name(cipher_suite)),
+                    Event::Connected { cipher_suite, .. } => {
+                        println!("{peer}: handshake complete: {}", suite_name(cipher_suite))
+                    }
                     Event::ApplicationData(data) => {
                         println!("{peer}: echo {} bytes", data.len());
                         c.send_application_data(&data);
@@ -112,7 +123,11 @@ pub fn run(a: ServeArgs) -> i32 {
         // Stateless cookie exchange: a peer that only got a HelloVerifyRequest leaves no
         // state behind worth keeping beyond the cap.
         if sessions.len() > a.max_sessions {
-            if let Some(oldest) = sessions.iter().min_by_key(|(_, (_, n))| *n).map(|(p, _)| *p) {
+            if let Some(oldest) = sessions
+                .iter()
+                .min_by_key(|(_, (_, n))| *n)
+                .map(|(p, _)| *p)
+            {
                 sessions.remove(&oldest);
             }
         }

@@ -22,12 +22,17 @@ fn default_dir() -> PathBuf {
     if here.is_dir() {
         return here;
     }
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join("vectors")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("vectors")
 }
 
 pub fn run(a: VectorsArgs) -> i32 {
     if !a.dir.is_dir() {
-        eprintln!("dicetest vectors: {} is not a folder of vectors", a.dir.display());
+        eprintln!(
+            "dicetest vectors: {} is not a folder of vectors",
+            a.dir.display()
+        );
         return EXIT_USAGE;
     }
     let (results, errors) = crate::vectors::check_all(&a.dir);
@@ -36,27 +41,43 @@ pub fn run(a: VectorsArgs) -> i32 {
         match &r.result {
             Ok(detail) => {
                 if a.verbose {
-                    let d = if detail.is_empty() { String::new() } else { format!(" — {detail}") };
+                    let d = if detail.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" — {detail}")
+                    };
                     println!("ok    {} [{}]{d}", r.name, r.file.display());
                 }
             }
             Err(e) => {
                 failed += 1;
-                println!("FAIL  {} [{}]: {e}\n      source: {}", r.name, r.file.display(), r.source);
+                println!(
+                    "FAIL  {} [{}]: {e}\n      source: {}",
+                    r.name,
+                    r.file.display(),
+                    r.source
+                );
             }
         }
     }
     for e in &errors {
         println!("ERROR {}: {}", e.file.display(), e.error);
     }
-    let transcripts = results.iter().filter(|r| r.file.components().any(|c| c.as_os_str() == "transcripts")).count();
+    let transcripts = results
+        .iter()
+        .filter(|r| r.file.components().any(|c| c.as_os_str() == "transcripts"))
+        .count();
     println!(
         "{} vectors checked ({} third-party handshake transcripts): {} passed, {} failed{}",
         results.len(),
         transcripts,
         results.len() - failed,
         failed,
-        if errors.is_empty() { String::new() } else { format!(", {} unreadable files", errors.len()) }
+        if errors.is_empty() {
+            String::new()
+        } else {
+            format!(", {} unreadable files", errors.len())
+        }
     );
     if failed > 0 || !errors.is_empty() || results.is_empty() {
         EXIT_FAILED

@@ -4,10 +4,10 @@
 
 use dicetest_crypto::{suite_by_id, verify_ecdsa_sha256, EphemeralKey, KeyExchange};
 use dicetest_wire::{
-    Codec,
-    AlertDescription, Certificate, CertificateType, CertificateVerify, CertTypeList, CipherSuite, ClientHello,
-    ClientKeyExchange, CompressionMethod, DigitallySigned, ECPointFormat, Extension, ExtensionType, Finished,
-    HandshakeMessage, NamedGroup, ProtocolVersion, ServerKeyExchange, SignatureScheme,
+    AlertDescription, CertTypeList, Certificate, CertificateType, CertificateVerify, CipherSuite,
+    ClientHello, ClientKeyExchange, Codec, CompressionMethod, DigitallySigned, ECPointFormat,
+    Extension, ExtensionType, Finished, HandshakeMessage, NamedGroup, ProtocolVersion,
+    ServerKeyExchange, SignatureScheme,
 };
 
 use super::config::Role;
@@ -25,7 +25,12 @@ impl Connection {
             // parameters (RFC 6347 §4.2.1).
             self.params.client_random
         };
-        let cipher_suites: Vec<CipherSuite> = self.config.cipher_suites.iter().map(|&s| CipherSuite::from(s)).collect();
+        let cipher_suites: Vec<CipherSuite> = self
+            .config
+            .cipher_suites
+            .iter()
+            .map(|&s| CipherSuite::from(s))
+            .collect();
         let ecdhe = self
             .config
             .cipher_suites
@@ -44,10 +49,16 @@ impl Connection {
         if ecdhe {
             ext.push(Extension::SupportedGroups(vec![NamedGroup::Secp256r1]));
             ext.push(Extension::EcPointFormats(vec![ECPointFormat::Uncompressed]));
-            ext.push(Extension::SignatureAlgorithms(vec![SignatureScheme::EcdsaSecp256r1Sha256]));
+            ext.push(Extension::SignatureAlgorithms(vec![
+                SignatureScheme::EcdsaSecp256r1Sha256,
+            ]));
             // RFC 7250 §3 / RFC 7925 §4.4: raw public keys both ways.
-            ext.push(Extension::ClientCertificateType(CertTypeList::Offer(vec![CertificateType::RawPublicKey])));
-            ext.push(Extension::ServerCertificateType(CertTypeList::Offer(vec![CertificateType::RawPublicKey])));
+            ext.push(Extension::ClientCertificateType(CertTypeList::Offer(vec![
+                CertificateType::RawPublicKey,
+            ])));
+            ext.push(Extension::ServerCertificateType(CertTypeList::Offer(vec![
+                CertificateType::RawPublicKey,
+            ])));
         }
         if let Some(code) = self.config.max_fragment_length {
             ext.push(Extension::MaxFragmentLength(code));
@@ -71,7 +82,14 @@ impl Connection {
         self.state = State::ClientWaitServerHello;
     }
 
-    pub(super) fn client_on_message(&mut self, now: Instant, _epoch: u16, message_seq: u16, body: &[u8], msg: HandshakeMessage) {
+    pub(super) fn client_on_message(
+        &mut self,
+        now: Instant,
+        _epoch: u16,
+        message_seq: u16,
+        body: &[u8],
+        msg: HandshakeMessage,
+    ) {
         let msg_type = msg.msg_type().get_u8();
         match msg {
             HandshakeMessage::HelloVerifyRequest(hvr) => {
@@ -82,7 +100,10 @@ impl Connection {
                 if self.autopilot && self.state == State::ClientWaitServerHello {
                     let ch = self.default_client_hello();
                     self.begin_flight(3);
-                    self.send_handshake(&HandshakeMessage::ClientHello(ch), &SendOptions::default());
+                    self.send_handshake(
+                        &HandshakeMessage::ClientHello(ch),
+                        &SendOptions::default(),
+                    );
                     self.finish_flight(now, true);
                 }
             }
@@ -94,26 +115,42 @@ impl Connection {
                 self.params.session_id = sh.session_id.clone();
                 self.params.suite = suite_by_id(id);
                 let exts = sh.extensions.clone().unwrap_or_default();
-                self.params.extended_master_secret = exts.iter().any(|e| e.ext_type() == ExtensionType::ExtendedMasterSecret);
+                self.params.extended_master_secret = exts
+                    .iter()
+                    .any(|e| e.ext_type() == ExtensionType::ExtendedMasterSecret);
                 self.records.set_version(sh.server_version);
                 if !self.autopilot {
                     return;
                 }
                 if !self.config.cipher_suites.contains(&id) || self.params.suite.is_none() {
-                    return self.fail(HandshakeFailure::UnofferedCipherSuite(id), Some(AlertDescription::IllegalParameter));
+                    return self.fail(
+                        HandshakeFailure::UnofferedCipherSuite(id),
+                        Some(AlertDescription::IllegalParameter),
+                    );
                 }
                 if sh.compression_method != CompressionMethod::Null {
                     let c = sh.compression_method.get_u8();
-                    return self.fail(HandshakeFailure::NonNullCompression(c), Some(AlertDescription::IllegalParameter));
+                    return self.fail(
+                        HandshakeFailure::NonNullCompression(c),
+                        Some(AlertDescription::IllegalParameter),
+                    );
                 }
                 self.state = State::ClientWaitServerHelloDone;
             }
             HandshakeMessage::Certificate(cert) => {
                 self.transcript.add(msg_type, message_seq, body);
                 if let Certificate::RawPublicKey(spki) = cert {
-                    if let Some(trusted) = self.config.rpk.as_ref().and_then(|r| r.trusted_peer_spki.as_ref()) {
+                    if let Some(trusted) = self
+                        .config
+                        .rpk
+                        .as_ref()
+                        .and_then(|r| r.trusted_peer_spki.as_ref())
+                    {
                         if *trusted != spki && self.autopilot {
-                            return self.fail(HandshakeFailure::UntrustedPeerKey, Some(AlertDescription::BadCertificate));
+                            return self.fail(
+                                HandshakeFailure::UntrustedPeerKey,
+                                Some(AlertDescription::BadCertificate),
+                            );
                         }
                     }
                     self.params.peer_spki = Some(spki);
@@ -122,7 +159,9 @@ impl Connection {
             HandshakeMessage::ServerKeyExchange(ske) => {
                 self.transcript.add(msg_type, message_seq, body);
                 match ske {
-                    ServerKeyExchange::Psk { identity_hint } => self.params.psk_identity_hint = Some(identity_hint),
+                    ServerKeyExchange::Psk { identity_hint } => {
+                        self.params.psk_identity_hint = Some(identity_hint)
+                    }
                     ServerKeyExchange::Ecdhe { params, signature } => {
                         // RFC 8422 §5.4: the signature covers both randoms and the params.
                         let mut signed = Vec::new();
@@ -133,11 +172,16 @@ impl Connection {
                             .params
                             .peer_spki
                             .as_ref()
-                            .map(|spki| verify_ecdsa_sha256(spki, &signed, &signature.signature).is_ok())
+                            .map(|spki| {
+                                verify_ecdsa_sha256(spki, &signed, &signature.signature).is_ok()
+                            })
                             .unwrap_or(false);
                         self.params.peer_point = Some(params.public.clone());
                         if !ok && self.autopilot {
-                            return self.fail(HandshakeFailure::BadSignature("ServerKeyExchange"), Some(AlertDescription::DecryptError));
+                            self.fail(
+                                HandshakeFailure::BadSignature("ServerKeyExchange"),
+                                Some(AlertDescription::DecryptError),
+                            );
                         }
                     }
                     ServerKeyExchange::Raw(_) => {}
@@ -163,7 +207,10 @@ impl Connection {
                     return;
                 }
                 if !ok {
-                    return self.fail(HandshakeFailure::BadFinished, Some(AlertDescription::DecryptError));
+                    return self.fail(
+                        HandshakeFailure::BadFinished,
+                        Some(AlertDescription::DecryptError),
+                    );
                 }
                 self.timer.stop();
                 self.connected();
@@ -192,19 +239,31 @@ impl Connection {
         let kx = self.params.suite.map(|s| s.kx);
         match kx {
             Some(KeyExchange::EcdheEcdsa) => {
-                let peer = self.params.peer_point.clone().ok_or(HandshakeFailure::BadKeyShare("no server key share".into()))?;
+                let peer = self
+                    .params
+                    .peer_point
+                    .clone()
+                    .ok_or(HandshakeFailure::BadKeyShare("no server key share".into()))?;
                 let key = EphemeralKey::generate(&mut self.rng);
                 let public = key.public_point();
-                let pms = key.agree(&peer).map_err(|e| HandshakeFailure::BadKeyShare(e.to_string()))?;
+                let pms = key
+                    .agree(&peer)
+                    .map_err(|e| HandshakeFailure::BadKeyShare(e.to_string()))?;
                 self.params.premaster = Some(pms);
                 self.params.ecdhe = Some(key);
                 Ok(ClientKeyExchange::Ecdhe { public })
             }
             _ => {
-                let psk = self.config.psk.clone().ok_or(HandshakeFailure::MissingCredentials("PSK"))?;
+                let psk = self
+                    .config
+                    .psk
+                    .clone()
+                    .ok_or(HandshakeFailure::MissingCredentials("PSK"))?;
                 self.params.set_psk_premaster(&psk.key);
                 self.params.psk_identity = Some(psk.identity.clone());
-                Ok(ClientKeyExchange::Psk { identity: psk.identity })
+                Ok(ClientKeyExchange::Psk {
+                    identity: psk.identity,
+                })
             }
         }
     }
@@ -219,10 +278,21 @@ impl Connection {
         self.begin_flight(5);
         let with_cert = self.params.client_certificate_requested;
         if with_cert {
-            let spki = self.config.rpk.as_ref().map(|r| r.key.subject_public_key_info()).unwrap_or_default();
-            self.send_handshake(&HandshakeMessage::Certificate(Certificate::RawPublicKey(spki)), &SendOptions::default());
+            let spki = self
+                .config
+                .rpk
+                .as_ref()
+                .map(|r| r.key.subject_public_key_info())
+                .unwrap_or_default();
+            self.send_handshake(
+                &HandshakeMessage::Certificate(Certificate::RawPublicKey(spki)),
+                &SendOptions::default(),
+            );
         }
-        self.send_handshake(&HandshakeMessage::ClientKeyExchange(cke), &SendOptions::default());
+        self.send_handshake(
+            &HandshakeMessage::ClientKeyExchange(cke),
+            &SendOptions::default(),
+        );
         if with_cert {
             if let Some(rpk) = self.config.rpk.clone() {
                 // TLS 1.2 CertificateVerify signs the handshake messages so far (RFC 5246 §7.4.8).
@@ -233,12 +303,18 @@ impl Connection {
                         signature,
                     },
                 };
-                self.send_handshake(&HandshakeMessage::CertificateVerify(cv), &SendOptions::default());
+                self.send_handshake(
+                    &HandshakeMessage::CertificateVerify(cv),
+                    &SendOptions::default(),
+                );
             }
         }
         self.send_change_cipher_spec(&Default::default());
         let verify_data = self.our_finished();
-        self.send_handshake(&HandshakeMessage::Finished(Finished { verify_data }), &SendOptions::default());
+        self.send_handshake(
+            &HandshakeMessage::Finished(Finished { verify_data }),
+            &SendOptions::default(),
+        );
         self.finish_flight(now, true);
         self.state = State::ClientWaitChangeCipherSpec;
     }

@@ -41,7 +41,10 @@ impl fmt::Debug for RpkCredentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RpkCredentials")
             .field("key", &"<redacted>")
-            .field("trusted_peer_spki", &self.trusted_peer_spki.as_ref().map(hex::encode))
+            .field(
+                "trusted_peer_spki",
+                &self.trusted_peer_spki.as_ref().map(hex::encode),
+            )
             .finish()
     }
 }

@@ -15,9 +15,8 @@ use std::collections::VecDeque;
 
 use dicetest_crypto::{verify_data, FinishedLabel, KeyExchange};
 use dicetest_wire::{
-    Codec,
-    Alert, AlertDescription, AlertLevel, CertificateType, ContentType, HandshakeFragment, HandshakeMessage,
-    HandshakeType, KeyExchangeKind, ParseContext, ProtocolVersion,
+    Alert, AlertDescription, AlertLevel, CertificateType, Codec, ContentType, HandshakeFragment,
+    HandshakeMessage, HandshakeType, KeyExchangeKind, ParseContext, ProtocolVersion,
 };
 use rand_chacha::rand_core::{RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
@@ -26,7 +25,7 @@ use super::config::{Config, Role};
 use super::error::HandshakeFailure;
 use super::event::{Direction, Event, RecordTrace};
 use super::handshake::fragmenter::{fragment, FragmentLayout};
-use super::handshake::reassembly::{FragmentIn, FragmentOutcome, ReassemblyLimits, Reassembler};
+use super::handshake::reassembly::{FragmentIn, FragmentOutcome, Reassembler, ReassemblyLimits};
 use super::handshake::retransmit::{RetransmitTimer, TimerAction};
 use super::handshake::transcript::Transcript;
 use super::keys::SecurityParams;
@@ -220,7 +219,9 @@ impl Connection {
     /// Appends a record to the datagram being packed; several records share a datagram up to
     /// the configured size (RFC 6347 §4.1.1).
     fn queue_record(&mut self, bytes: Vec<u8>) {
-        if !self.datagram.is_empty() && self.datagram.len() + bytes.len() > self.config.max_datagram_size {
+        if !self.datagram.is_empty()
+            && self.datagram.len() + bytes.len() > self.config.max_datagram_size
+        {
             self.flush();
         }
         self.datagram.extend_from_slice(&bytes);
@@ -278,7 +279,15 @@ impl Connection {
             self.transcript.add(msg_type, message_seq, &body);
         }
         let epoch = self.records.write_epoch();
-        self.emit_handshake(msg_type, message_seq, &body, epoch, &opts.layout, &opts.record, &msg.summary());
+        self.emit_handshake(
+            msg_type,
+            message_seq,
+            &body,
+            epoch,
+            &opts.layout,
+            &opts.record,
+            &msg.summary(),
+        );
         if !opts.no_retransmit {
             self.flight.push(FlightEntry::Handshake {
                 msg_type,
@@ -291,9 +300,22 @@ impl Connection {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn emit_handshake(&mut self, msg_type: u8, message_seq: u16, body: &[u8], epoch: u16, layout: &FragmentLayout, o: &RecordOverrides, summary: &str) {
+    fn emit_handshake(
+        &mut self,
+        msg_type: u8,
+        message_seq: u16,
+        body: &[u8],
+        epoch: u16,
+        layout: &FragmentLayout,
+        o: &RecordOverrides,
+        summary: &str,
+    ) {
         // A message that does not fit a datagram is fragmented (§4.2.3).
-        let room = self.config.max_datagram_size.saturating_sub(self.records.overhead() + 12).max(16) as u32;
+        let room = self
+            .config
+            .max_datagram_size
+            .saturating_sub(self.records.overhead() + 12)
+            .max(16) as u32;
         let layout = match layout {
             FragmentLayout::Whole if body.len() as u32 > room => FragmentLayout::MaxBody(room),
             other => other.clone(),
@@ -303,11 +325,18 @@ impl Connection {
         for (i, f) in frags.into_iter().enumerate() {
             let mut payload = Vec::with_capacity(f.encoded_len());
             f.encode(&mut payload);
-            let (bytes, header) = self.records.seal(ContentType::Handshake, Some(epoch), &payload, o);
+            let (bytes, header) =
+                self.records
+                    .seal(ContentType::Handshake, Some(epoch), &payload, o);
             let s = if n == 1 {
                 format!("{summary} seq={message_seq}")
             } else {
-                format!("{summary} seq={message_seq} fragment {}/{n} [{}+{}]", i + 1, f.fragment_offset, f.fragment_length)
+                format!(
+                    "{summary} seq={message_seq} fragment {}/{n} [{}+{}]",
+                    i + 1,
+                    f.fragment_offset,
+                    f.fragment_length
+                )
             };
             self.trace_sent(header, s);
             self.queue_record(bytes);
@@ -318,7 +347,9 @@ impl Connection {
     /// known (RFC 6347 §4.1, RFC 5246 §7.1).
     pub fn send_change_cipher_spec(&mut self, o: &RecordOverrides) {
         let epoch = self.records.write_epoch();
-        let (bytes, header) = self.records.seal(ContentType::ChangeCipherSpec, Some(epoch), &[1], o);
+        let (bytes, header) =
+            self.records
+                .seal(ContentType::ChangeCipherSpec, Some(epoch), &[1], o);
         self.trace_sent(header, "ChangeCipherSpec".into());
         self.queue_record(bytes);
         self.flight.push(FlightEntry::ChangeCipherSpec { epoch });
@@ -327,9 +358,16 @@ impl Connection {
         }
     }
 
-    pub fn send_alert(&mut self, level: AlertLevel, description: AlertDescription, o: &RecordOverrides) {
+    pub fn send_alert(
+        &mut self,
+        level: AlertLevel,
+        description: AlertDescription,
+        o: &RecordOverrides,
+    ) {
         let alert = Alert { level, description };
-        let (bytes, header) = self.records.seal(ContentType::Alert, None, &alert.to_bytes(), o);
+        let (bytes, header) = self
+            .records
+            .seal(ContentType::Alert, None, &alert.to_bytes(), o);
         self.trace_sent(header, alert.summary());
         self.queue_record(bytes);
         self.flush();
@@ -341,7 +379,9 @@ impl Connection {
     }
 
     pub fn send_application_data_with(&mut self, data: &[u8], o: &RecordOverrides) {
-        let (bytes, header) = self.records.seal(ContentType::ApplicationData, None, data, o);
+        let (bytes, header) = self
+            .records
+            .seal(ContentType::ApplicationData, None, data, o);
         self.trace_sent(header, format!("ApplicationData ({} bytes)", data.len()));
         self.queue_record(bytes);
         self.flush();
@@ -350,7 +390,11 @@ impl Connection {
     /// close_notify (RFC 5246 §7.2.1); the association ends.
     pub fn close(&mut self) {
         if !self.is_finished() {
-            self.send_alert(AlertLevel::Warning, AlertDescription::CloseNotify, &RecordOverrides::default());
+            self.send_alert(
+                AlertLevel::Warning,
+                AlertDescription::CloseNotify,
+                &RecordOverrides::default(),
+            );
             self.timer.stop();
             self.state = State::Closed;
             self.emit(Event::Closed);
@@ -369,10 +413,23 @@ impl Connection {
                     epoch,
                 } => {
                     let summary = format!("{} (retransmission)", HandshakeType::from(msg_type));
-                    self.emit_handshake(msg_type, message_seq, &body, epoch, &FragmentLayout::Whole, &RecordOverrides::default(), &summary);
+                    self.emit_handshake(
+                        msg_type,
+                        message_seq,
+                        &body,
+                        epoch,
+                        &FragmentLayout::Whole,
+                        &RecordOverrides::default(),
+                        &summary,
+                    );
                 }
                 FlightEntry::ChangeCipherSpec { epoch } => {
-                    let (bytes, header) = self.records.seal(ContentType::ChangeCipherSpec, Some(epoch), &[1], &RecordOverrides::default());
+                    let (bytes, header) = self.records.seal(
+                        ContentType::ChangeCipherSpec,
+                        Some(epoch),
+                        &[1],
+                        &RecordOverrides::default(),
+                    );
                     self.trace_sent(header, "ChangeCipherSpec (retransmission)".into());
                     self.queue_record(bytes);
                 }
@@ -468,7 +525,10 @@ impl Connection {
     fn handle_record(&mut self, now: Instant, r: ReceivedRecord) {
         let epoch = r.header.epoch;
         let Some(plaintext) = r.plaintext else {
-            if matches!(r.dropped, Some(super::record::DropReason::AuthenticationFailed(_))) {
+            if matches!(
+                r.dropped,
+                Some(super::record::DropReason::AuthenticationFailed(_))
+            ) {
                 self.auth_failures += 1;
             }
             self.emit(Event::Record(RecordTrace {
@@ -483,7 +543,7 @@ impl Connection {
         let summary = summarize_payload(r.header.content_type, &plaintext);
         self.emit(Event::Record(RecordTrace {
             direction: Direction::Received,
-            header: r.header.clone(),
+            header: r.header,
             decrypted: r.decrypted,
             summary,
             dropped: None,
@@ -513,12 +573,10 @@ impl Connection {
                     self.fail(HandshakeFailure::PeerAlert(alert.description), None);
                 }
             }
-            ContentType::ApplicationData => {
-                // Only data protected under the negotiated keys, after the handshake, is
-                // delivered (RFC 6347 §4.1: epoch 0 application data is never accepted).
-                if self.state == State::Connected && epoch > 0 {
-                    self.emit(Event::ApplicationData(plaintext));
-                }
+            // Only data protected under the negotiated keys, after the handshake, is
+            // delivered (RFC 6347 §4.1: epoch 0 application data is never accepted).
+            ContentType::ApplicationData if self.state == State::Connected && epoch > 0 => {
+                self.emit(Event::ApplicationData(plaintext));
             }
             _ => {}
         }
@@ -530,7 +588,10 @@ impl Connection {
             // A CCS before keys exist is ignored (the shape of tinydtls CVE-2017-7243).
             return;
         }
-        let waiting = matches!(self.state, State::ClientWaitChangeCipherSpec | State::ServerWaitChangeCipherSpec);
+        let waiting = matches!(
+            self.state,
+            State::ClientWaitChangeCipherSpec | State::ServerWaitChangeCipherSpec
+        );
         if !waiting && self.autopilot {
             return;
         }
@@ -590,9 +651,17 @@ impl Connection {
     }
 
     pub(super) fn parse_context(&self) -> ParseContext {
-        let ecdhe = self.params.suite.map(|s| matches!(s.kx, KeyExchange::EcdheEcdsa)).unwrap_or(false);
+        let ecdhe = self
+            .params
+            .suite
+            .map(|s| matches!(s.kx, KeyExchange::EcdheEcdsa))
+            .unwrap_or(false);
         ParseContext {
-            kx: if ecdhe { KeyExchangeKind::EcdheEcdsa } else { KeyExchangeKind::Psk },
+            kx: if ecdhe {
+                KeyExchangeKind::EcdheEcdsa
+            } else {
+                KeyExchangeKind::Psk
+            },
             certificate_type: if self.config.rpk.is_some() || ecdhe {
                 CertificateType::RawPublicKey
             } else {
@@ -601,13 +670,27 @@ impl Connection {
         }
     }
 
-    fn handle_handshake_message(&mut self, now: Instant, epoch: u16, msg_type: u8, message_seq: u16, body: &[u8]) {
-        let msg = match HandshakeMessage::read_body(HandshakeType::from(msg_type), body, &self.parse_context()) {
+    fn handle_handshake_message(
+        &mut self,
+        now: Instant,
+        epoch: u16,
+        msg_type: u8,
+        message_seq: u16,
+        body: &[u8],
+    ) {
+        let msg = match HandshakeMessage::read_body(
+            HandshakeType::from(msg_type),
+            body,
+            &self.parse_context(),
+        ) {
             Ok(m) => m,
             Err(error) => {
                 let what = "handshake message";
                 if self.autopilot {
-                    self.fail(HandshakeFailure::Malformed { what, error }, Some(AlertDescription::DecodeError));
+                    self.fail(
+                        HandshakeFailure::Malformed { what, error },
+                        Some(AlertDescription::DecodeError),
+                    );
                 }
                 return;
             }
@@ -712,7 +795,11 @@ pub fn summarize_payload(ct: ContentType, plaintext: &[u8]) -> String {
                     } else {
                         format!(
                             "{} seq={} fragment [{}+{}] of {}",
-                            h.msg_type, h.message_seq, h.fragment_offset, h.fragment_length, h.length
+                            h.msg_type,
+                            h.message_seq,
+                            h.fragment_offset,
+                            h.fragment_length,
+                            h.length
                         )
                     }
                 })

@@ -12,7 +12,10 @@ pub enum HandshakeFailure {
     #[error("the peer sent {got} where {expected} was expected")]
     UnexpectedMessage { expected: &'static str, got: String },
     #[error("the peer sent a malformed {what}: {error}")]
-    Malformed { what: &'static str, error: DecodeError },
+    Malformed {
+        what: &'static str,
+        error: DecodeError,
+    },
     #[error("the peer chose cipher suite {0:#06x}, which we did not offer")]
     UnofferedCipherSuite(u16),
     #[error("no cipher suite in common (peer offered {offered:04x?})")]

@@ -4,8 +4,8 @@
 use std::fmt;
 
 use dicetest_crypto::{
-    derive_key_block, extended_master_secret, keylog_line, master_secret, psk_premaster_secret, record_protection,
-    EphemeralKey, RecordProtection, SuiteParams,
+    derive_key_block, extended_master_secret, keylog_line, master_secret, psk_premaster_secret,
+    record_protection, EphemeralKey, RecordProtection, SuiteParams,
 };
 
 use super::config::Role;
@@ -60,12 +60,25 @@ impl SecurityParams {
     }
 
     /// (our write protection, our read protection) for the next epoch.
-    pub fn protections(&self, role: Role) -> Option<(Box<dyn RecordProtection>, Box<dyn RecordProtection>)> {
+    pub fn protections(
+        &self,
+        role: Role,
+    ) -> Option<(Box<dyn RecordProtection>, Box<dyn RecordProtection>)> {
         let suite = self.suite?;
         let master = self.master.as_ref()?;
         let kb = derive_key_block(suite, master, &self.client_random, &self.server_random);
-        let client = record_protection(suite, &kb.client_write_key, &kb.client_write_iv, &kb.client_write_mac_key);
-        let server = record_protection(suite, &kb.server_write_key, &kb.server_write_iv, &kb.server_write_mac_key);
+        let client = record_protection(
+            suite,
+            &kb.client_write_key,
+            &kb.client_write_iv,
+            &kb.client_write_mac_key,
+        );
+        let server = record_protection(
+            suite,
+            &kb.server_write_key,
+            &kb.server_write_iv,
+            &kb.server_write_mac_key,
+        );
         Some(match role {
             Role::Client => (client, server),
             Role::Server => (server, client),
@@ -74,6 +87,8 @@ impl SecurityParams {
 
     /// The NSS key log line for this session, if the master secret is known.
     pub fn keylog_line(&self) -> Option<String> {
-        self.master.as_ref().map(|m| keylog_line(&self.client_random, m))
+        self.master
+            .as_ref()
+            .map(|m| keylog_line(&self.client_random, m))
     }
 }

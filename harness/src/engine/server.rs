@@ -3,10 +3,10 @@
 
 use dicetest_crypto::{hmac_sha256, suite_by_id, verify_ecdsa_sha256, EphemeralKey, KeyExchange};
 use dicetest_wire::{
-    Codec,
-    AlertDescription, Certificate, CertificateRequest, CertificateType, CertTypeList, ClientCertificateType,
-    ClientHello, ClientKeyExchange, CompressionMethod, DigitallySigned, ECCurveType, ECPointFormat, Extension,
-    ExtensionType, Finished, HandshakeMessage, HelloVerifyRequest, NamedGroup, ProtocolVersion, ServerEcdhParams,
+    AlertDescription, CertTypeList, Certificate, CertificateRequest, CertificateType,
+    ClientCertificateType, ClientHello, ClientKeyExchange, Codec, CompressionMethod,
+    DigitallySigned, ECCurveType, ECPointFormat, Extension, ExtensionType, Finished,
+    HandshakeMessage, HelloVerifyRequest, NamedGroup, ProtocolVersion, ServerEcdhParams,
     ServerHello, ServerKeyExchange, SignatureScheme,
 };
 
@@ -34,7 +34,14 @@ impl Connection {
         hmac_sha256(&self.cookie_secret, &data)[..16].to_vec()
     }
 
-    pub(super) fn server_on_message(&mut self, now: Instant, epoch: u16, message_seq: u16, body: &[u8], msg: HandshakeMessage) {
+    pub(super) fn server_on_message(
+        &mut self,
+        now: Instant,
+        epoch: u16,
+        message_seq: u16,
+        body: &[u8],
+        msg: HandshakeMessage,
+    ) {
         let msg_type = msg.msg_type().get_u8();
         match msg {
             HandshakeMessage::ClientHello(ch) => {
@@ -42,7 +49,11 @@ impl Connection {
                     // A ClientHello inside an association (renegotiation, RFC 7925 §17) or in a
                     // protected epoch: refused with a warning, nothing else changes.
                     if self.autopilot && self.state == State::Connected && epoch > 0 {
-                        self.send_alert(dicetest_wire::AlertLevel::Warning, AlertDescription::NoRenegotiation, &RecordOverrides::default());
+                        self.send_alert(
+                            dicetest_wire::AlertLevel::Warning,
+                            AlertDescription::NoRenegotiation,
+                            &RecordOverrides::default(),
+                        );
                     }
                     return;
                 }
@@ -54,9 +65,17 @@ impl Connection {
             HandshakeMessage::Certificate(cert) => {
                 self.transcript.add(msg_type, message_seq, body);
                 if let Certificate::RawPublicKey(spki) = cert {
-                    if let Some(trusted) = self.config.rpk.as_ref().and_then(|r| r.trusted_peer_spki.as_ref()) {
+                    if let Some(trusted) = self
+                        .config
+                        .rpk
+                        .as_ref()
+                        .and_then(|r| r.trusted_peer_spki.as_ref())
+                    {
                         if *trusted != spki && self.autopilot {
-                            return self.fail(HandshakeFailure::UntrustedPeerKey, Some(AlertDescription::BadCertificate));
+                            return self.fail(
+                                HandshakeFailure::UntrustedPeerKey,
+                                Some(AlertDescription::BadCertificate),
+                            );
                         }
                     }
                     self.params.peer_spki = Some(spki);
@@ -88,11 +107,17 @@ impl Connection {
                     .params
                     .peer_spki
                     .as_ref()
-                    .map(|spki| verify_ecdsa_sha256(spki, self.transcript.bytes(), &cv.signature.signature).is_ok())
+                    .map(|spki| {
+                        verify_ecdsa_sha256(spki, self.transcript.bytes(), &cv.signature.signature)
+                            .is_ok()
+                    })
                     .unwrap_or(false);
                 self.transcript.add(msg_type, message_seq, body);
                 if self.autopilot && !ok {
-                    return self.fail(HandshakeFailure::BadSignature("CertificateVerify"), Some(AlertDescription::DecryptError));
+                    return self.fail(
+                        HandshakeFailure::BadSignature("CertificateVerify"),
+                        Some(AlertDescription::DecryptError),
+                    );
                 }
                 if self.state == State::ServerWaitCertificateVerify {
                     self.state = State::ServerWaitChangeCipherSpec;
@@ -105,14 +130,20 @@ impl Connection {
                     return;
                 }
                 if !ok {
-                    return self.fail(HandshakeFailure::BadFinished, Some(AlertDescription::DecryptError));
+                    return self.fail(
+                        HandshakeFailure::BadFinished,
+                        Some(AlertDescription::DecryptError),
+                    );
                 }
                 // Flight 6. It is the last flight: it is not retransmitted on a timer, only
                 // when the client repeats flight 5 (§4.2.4).
                 self.begin_flight(6);
                 self.send_change_cipher_spec(&RecordOverrides::default());
                 let verify_data = self.our_finished();
-                self.send_handshake(&HandshakeMessage::Finished(Finished { verify_data }), &SendOptions::default());
+                self.send_handshake(
+                    &HandshakeMessage::Finished(Finished { verify_data }),
+                    &SendOptions::default(),
+                );
                 self.finish_flight(now, false);
                 self.connected();
             }
@@ -131,7 +162,13 @@ impl Connection {
         }
     }
 
-    fn server_on_client_hello(&mut self, now: Instant, message_seq: u16, body: &[u8], ch: ClientHello) {
+    fn server_on_client_hello(
+        &mut self,
+        now: Instant,
+        message_seq: u16,
+        body: &[u8],
+        ch: ClientHello,
+    ) {
         let record_seq = self.last_handshake_record_seq;
         if self.autopilot && self.config.cookie_exchange {
             let want = self.cookie_for(&ch);
@@ -170,15 +207,34 @@ impl Connection {
         }
         // RFC 7925 §6.1 / RFC 5246 §7.4.1.2: null compression must be offered.
         if !ch.compression_methods.contains(&CompressionMethod::Null) {
-            return self.fail(HandshakeFailure::NonNullCompression(ch.compression_methods.first().map(|c| c.get_u8()).unwrap_or(0)), Some(AlertDescription::IllegalParameter));
+            return self.fail(
+                HandshakeFailure::NonNullCompression(
+                    ch.compression_methods
+                        .first()
+                        .map(|c| c.get_u8())
+                        .unwrap_or(0),
+                ),
+                Some(AlertDescription::IllegalParameter),
+            );
         }
         let offered: Vec<u16> = ch.cipher_suites.iter().map(|s| s.get_u16()).collect();
-        let Some(suite) = self.config.cipher_suites.iter().copied().find(|s| offered.contains(s)).and_then(suite_by_id) else {
-            return self.fail(HandshakeFailure::NoCommonCipherSuite { offered }, Some(AlertDescription::HandshakeFailure));
+        let Some(suite) = self
+            .config
+            .cipher_suites
+            .iter()
+            .copied()
+            .find(|s| offered.contains(s))
+            .and_then(suite_by_id)
+        else {
+            return self.fail(
+                HandshakeFailure::NoCommonCipherSuite { offered },
+                Some(AlertDescription::HandshakeFailure),
+            );
         };
         let exts = ch.extensions.clone().unwrap_or_default();
         let has = |t: ExtensionType| exts.iter().any(|e| e.ext_type() == t);
-        self.params.extended_master_secret = self.config.extended_master_secret && has(ExtensionType::ExtendedMasterSecret);
+        self.params.extended_master_secret =
+            self.config.extended_master_secret && has(ExtensionType::ExtendedMasterSecret);
         let secure_reneg = has(ExtensionType::RenegotiationInfo) || offered.contains(&0x00FF);
         let mut sh_ext = Vec::new();
         if self.params.extended_master_secret {
@@ -193,10 +249,14 @@ impl Connection {
                 sh_ext.push(Extension::EcPointFormats(vec![ECPointFormat::Uncompressed]));
             }
             if has(ExtensionType::ServerCertificateType) {
-                sh_ext.push(Extension::ServerCertificateType(CertTypeList::Selected(CertificateType::RawPublicKey)));
+                sh_ext.push(Extension::ServerCertificateType(CertTypeList::Selected(
+                    CertificateType::RawPublicKey,
+                )));
             }
             if self.config.request_client_certificate && has(ExtensionType::ClientCertificateType) {
-                sh_ext.push(Extension::ClientCertificateType(CertTypeList::Selected(CertificateType::RawPublicKey)));
+                sh_ext.push(Extension::ClientCertificateType(CertTypeList::Selected(
+                    CertificateType::RawPublicKey,
+                )));
             }
         }
         for e in &exts {
@@ -220,10 +280,16 @@ impl Connection {
         self.send_handshake(&HandshakeMessage::ServerHello(sh), &SendOptions::default());
         if ecdhe {
             let Some(rpk) = self.config.rpk.clone() else {
-                return self.fail(HandshakeFailure::MissingCredentials("raw public key"), Some(AlertDescription::InternalError));
+                return self.fail(
+                    HandshakeFailure::MissingCredentials("raw public key"),
+                    Some(AlertDescription::InternalError),
+                );
             };
             let spki = rpk.key.subject_public_key_info();
-            self.send_handshake(&HandshakeMessage::Certificate(Certificate::RawPublicKey(spki)), &SendOptions::default());
+            self.send_handshake(
+                &HandshakeMessage::Certificate(Certificate::RawPublicKey(spki)),
+                &SendOptions::default(),
+            );
             let key = EphemeralKey::generate(&mut self.rng);
             let params = ServerEcdhParams {
                 curve_type: ECCurveType::NamedCurve,
@@ -243,7 +309,10 @@ impl Connection {
                     signature,
                 },
             };
-            self.send_handshake(&HandshakeMessage::ServerKeyExchange(ske), &SendOptions::default());
+            self.send_handshake(
+                &HandshakeMessage::ServerKeyExchange(ske),
+                &SendOptions::default(),
+            );
             if self.config.request_client_certificate {
                 self.params.client_certificate_requested = true;
                 let cr = CertificateRequest {
@@ -251,26 +320,45 @@ impl Connection {
                     supported_signature_algorithms: vec![SignatureScheme::EcdsaSecp256r1Sha256],
                     certificate_authorities: Vec::new(),
                 };
-                self.send_handshake(&HandshakeMessage::CertificateRequest(cr), &SendOptions::default());
+                self.send_handshake(
+                    &HandshakeMessage::CertificateRequest(cr),
+                    &SendOptions::default(),
+                );
             }
         } else if let Some(hint) = self.config.psk_identity_hint.clone() {
             // RFC 4279 §2: ServerKeyExchange only to carry a hint.
-            self.send_handshake(&HandshakeMessage::ServerKeyExchange(ServerKeyExchange::Psk { identity_hint: hint }), &SendOptions::default());
+            self.send_handshake(
+                &HandshakeMessage::ServerKeyExchange(ServerKeyExchange::Psk {
+                    identity_hint: hint,
+                }),
+                &SendOptions::default(),
+            );
         }
-        self.send_handshake(&HandshakeMessage::ServerHelloDone(dicetest_wire::ServerHelloDone), &SendOptions::default());
+        self.send_handshake(
+            &HandshakeMessage::ServerHelloDone(dicetest_wire::ServerHelloDone),
+            &SendOptions::default(),
+        );
         self.finish_flight(now, true);
         self.state = State::ServerWaitClientKeyExchange;
     }
 
-    fn server_absorb_client_key_exchange(&mut self, cke: ClientKeyExchange) -> Result<(), (HandshakeFailure, AlertDescription)> {
+    fn server_absorb_client_key_exchange(
+        &mut self,
+        cke: ClientKeyExchange,
+    ) -> Result<(), (HandshakeFailure, AlertDescription)> {
         match cke {
             ClientKeyExchange::Psk { identity } => {
-                let psk = self.config.psk.clone().ok_or((HandshakeFailure::MissingCredentials("PSK"), AlertDescription::InternalError))?;
+                let psk = self.config.psk.clone().ok_or((
+                    HandshakeFailure::MissingCredentials("PSK"),
+                    AlertDescription::InternalError,
+                ))?;
                 self.params.psk_identity = Some(identity.clone());
                 if identity != psk.identity {
                     // RFC 4279 §2 allows unknown_psk_identity (or decrypt_error, to hide it).
                     return Err((
-                        HandshakeFailure::UnknownPskIdentity(String::from_utf8_lossy(&identity).into_owned()),
+                        HandshakeFailure::UnknownPskIdentity(
+                            String::from_utf8_lossy(&identity).into_owned(),
+                        ),
                         AlertDescription::UnknownPskIdentity,
                     ));
                 }
@@ -278,8 +366,16 @@ impl Connection {
                 Ok(())
             }
             ClientKeyExchange::Ecdhe { public } => {
-                let key = self.params.ecdhe.as_ref().ok_or((HandshakeFailure::BadKeyShare("no server key".into()), AlertDescription::UnexpectedMessage))?;
-                let pms = key.agree(&public).map_err(|e| (HandshakeFailure::BadKeyShare(e.to_string()), AlertDescription::IllegalParameter))?;
+                let key = self.params.ecdhe.as_ref().ok_or((
+                    HandshakeFailure::BadKeyShare("no server key".into()),
+                    AlertDescription::UnexpectedMessage,
+                ))?;
+                let pms = key.agree(&public).map_err(|e| {
+                    (
+                        HandshakeFailure::BadKeyShare(e.to_string()),
+                        AlertDescription::IllegalParameter,
+                    )
+                })?;
                 self.params.peer_point = Some(public);
                 self.params.premaster = Some(pms);
                 Ok(())

@@ -5,4 +5,4 @@
 
 pub mod udp;
 
-pub use udp::{Driver, DriveOutcome};
+pub use udp::{DriveOutcome, Driver};

@@ -59,7 +59,12 @@ impl Driver {
     }
 
     /// Runs the connection until `done` holds, it finishes, or `limit` passes.
-    pub fn drive_until(&mut self, limit: Duration, on_event: &mut dyn FnMut(&Event), done: &mut dyn FnMut(&Connection) -> bool) -> io::Result<DriveOutcome> {
+    pub fn drive_until(
+        &mut self,
+        limit: Duration,
+        on_event: &mut dyn FnMut(&Event),
+        done: &mut dyn FnMut(&Connection) -> bool,
+    ) -> io::Result<DriveOutcome> {
         let give_up = self.clock.now() + limit;
         let mut refused = false;
         loop {
@@ -75,7 +80,11 @@ impl Driver {
             if now >= give_up {
                 return Ok(DriveOutcome::TimedOut);
             }
-            let deadline = self.conn.poll_timeout().map(|d| d.min(give_up)).unwrap_or(give_up);
+            let deadline = self
+                .conn
+                .poll_timeout()
+                .map(|d| d.min(give_up))
+                .unwrap_or(give_up);
             let wait = self.clock.until(deadline).max(Duration::from_millis(1));
             self.socket.set_read_timeout(Some(wait))?;
             match self.socket.recv(&mut self.buf) {
@@ -84,7 +93,12 @@ impl Driver {
                     let data = self.buf[..n].to_vec();
                     self.conn.handle_datagram(now, &data);
                 }
-                Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                    ) =>
+                {
                     let now = self.clock.now();
                     self.conn.handle_timeout(now);
                 }
@@ -105,7 +119,11 @@ impl Driver {
 /// Waits up to `limit` for the first datagram on an unconnected `socket`, then serves that
 /// one client: the socket is connected to it and the connection (built from `config`, with
 /// cookies bound to the client's address) has already taken the first datagram.
-pub fn accept_one(socket: UdpSocket, mut config: crate::engine::Config, limit: Duration) -> io::Result<Driver> {
+pub fn accept_one(
+    socket: UdpSocket,
+    mut config: crate::engine::Config,
+    limit: Duration,
+) -> io::Result<Driver> {
     let clock = WallClock::start();
     let mut buf = vec![0u8; 65536];
     socket.set_read_timeout(Some(limit))?;

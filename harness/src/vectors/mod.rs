@@ -37,11 +37,17 @@ pub fn check_all(root: &Path) -> (Vec<VectorResult>, Vec<VectorFileError>) {
         let text = match std::fs::read_to_string(&file) {
             Ok(t) => t,
             Err(e) => {
-                errors.push(VectorFileError { file, error: e.to_string() });
+                errors.push(VectorFileError {
+                    file,
+                    error: e.to_string(),
+                });
                 continue;
             }
         };
-        if text.lines().any(|l| l.trim_start().starts_with("kind") && l.contains("dtls12-transcript")) {
+        if text
+            .lines()
+            .any(|l| l.trim_start().starts_with("kind") && l.contains("dtls12-transcript"))
+        {
             match transcript::check_file(&file, &text) {
                 Ok(r) => results.push(r),
                 Err(error) => errors.push(VectorFileError { file, error }),
@@ -54,7 +60,10 @@ pub fn check_all(root: &Path) -> (Vec<VectorResult>, Vec<VectorFileError>) {
                     source: o.source,
                     result: o.result.map(|_| String::new()),
                 })),
-                Err(e) => errors.push(VectorFileError { file, error: e.to_string() }),
+                Err(e) => errors.push(VectorFileError {
+                    file,
+                    error: e.to_string(),
+                }),
             }
         }
     }

@@ -5,8 +5,9 @@
 use std::path::Path;
 
 use dicetest_crypto::{
-    derive_key_block, extended_master_secret, master_secret, parse_keylog, psk_premaster_secret, record_protection,
-    suite_by_name, verify_data, FinishedLabel, KeyExchange, RecordProtection, SuiteParams,
+    derive_key_block, extended_master_secret, master_secret, parse_keylog, psk_premaster_secret,
+    record_protection, suite_by_name, verify_data, FinishedLabel, KeyExchange, RecordProtection,
+    SuiteParams,
 };
 use dicetest_wire::{parse_datagram, AlertLevel, ContentType, HandshakeFragment, HandshakeType};
 use serde::Deserialize;
@@ -90,7 +91,8 @@ pub fn check_file(path: &Path, text: &str) -> Result<VectorResult, String> {
 }
 
 fn replay(f: &TranscriptFile) -> Result<String, String> {
-    let suite: &'static SuiteParams = suite_by_name(&f.cipher_suite).ok_or_else(|| format!("unknown cipher suite {}", f.cipher_suite))?;
+    let suite: &'static SuiteParams = suite_by_name(&f.cipher_suite)
+        .ok_or_else(|| format!("unknown cipher suite {}", f.cipher_suite))?;
     let keylog = parse_keylog(&f.keylog);
     let (kl_random, kl_master) = *keylog.first().ok_or("keylog has no CLIENT_RANDOM line")?;
     let psk = match &f.psk_hex {
@@ -112,7 +114,11 @@ fn replay(f: &TranscriptFile) -> Result<String, String> {
         let side = match d.from.as_str() {
             "client" => Side::Client,
             "server" => Side::Server,
-            other => return Err(format!("datagram {i}: from = {other:?}, expected client or server")),
+            other => {
+                return Err(format!(
+                    "datagram {i}: from = {other:?}, expected client or server"
+                ))
+            }
         };
         let bytes = hex::decode(&d.hex).map_err(|e| format!("datagram {i}: {e}"))?;
         let parsed = parse_datagram(&bytes);
@@ -120,14 +126,20 @@ fn replay(f: &TranscriptFile) -> Result<String, String> {
             return Err(format!("datagram {i}: malformed record at byte {off}: {e}"));
         }
         for rec in parsed.records {
-            let st = if side == Side::Client { &mut client } else { &mut server };
+            let st = if side == Side::Client {
+                &mut client
+            } else {
+                &mut server
+            };
             let plaintext = if rec.header.epoch == 0 {
                 rec.fragment.clone()
             } else {
-                let prot = st
-                    .epoch1
-                    .as_ref()
-                    .ok_or_else(|| format!("datagram {i}: {side:?} record in epoch {} before keys are known", rec.header.epoch))?;
+                let prot = st.epoch1.as_ref().ok_or_else(|| {
+                    format!(
+                        "datagram {i}: {side:?} record in epoch {} before keys are known",
+                        rec.header.epoch
+                    )
+                })?;
                 let aad = dicetest_crypto::AadFields {
                     epoch: rec.header.epoch,
                     sequence_number: rec.header.sequence_number,
@@ -135,14 +147,23 @@ fn replay(f: &TranscriptFile) -> Result<String, String> {
                     version: rec.header.version.get_u16().to_be_bytes(),
                 };
                 st.protected_records += 1;
-                prot.open(&aad, &rec.fragment)
-                    .map_err(|e| format!("datagram {i}: {side:?} {} record seq {} does not decrypt: {e}", rec.header.content_type, rec.header.sequence_number))?
+                prot.open(&aad, &rec.fragment).map_err(|e| {
+                    format!(
+                        "datagram {i}: {side:?} {} record seq {} does not decrypt: {e}",
+                        rec.header.content_type, rec.header.sequence_number
+                    )
+                })?
             };
             match rec.header.content_type {
                 ContentType::Handshake => {
-                    let frags = HandshakeFragment::read_all(&plaintext).map_err(|e| format!("datagram {i}: {e}"))?;
+                    let frags = HandshakeFragment::read_all(&plaintext)
+                        .map_err(|e| format!("datagram {i}: {e}"))?;
                     for fr in frags {
-                        let st = if side == Side::Client { &mut client } else { &mut server };
+                        let st = if side == Side::Client {
+                            &mut client
+                        } else {
+                            &mut server
+                        };
                         let _ = st.reassembler.insert(FragmentIn {
                             msg_type: fr.header.msg_type.get_u8(),
                             length: fr.header.length,
@@ -178,15 +199,43 @@ fn replay(f: &TranscriptFile) -> Result<String, String> {
                                 }
                                 HandshakeType::ClientKeyExchange => {
                                     transcript.add(m.msg_type, m.message_seq, &m.body);
-                                    let ms = derive_master(suite, psk.as_deref(), ems_seen, &transcript, &client_random, &server_random, &kl_master, &mut findings)?;
+                                    let ms = derive_master(
+                                        suite,
+                                        psk.as_deref(),
+                                        ems_seen,
+                                        &transcript,
+                                        &client_random,
+                                        &server_random,
+                                        &kl_master,
+                                        &mut findings,
+                                    )?;
                                     master = Some(ms);
-                                    let kb = derive_key_block(suite, &ms, &client_random, &server_random);
-                                    client.epoch1 = Some(record_protection(suite, &kb.client_write_key, &kb.client_write_iv, &kb.client_write_mac_key));
-                                    server.epoch1 = Some(record_protection(suite, &kb.server_write_key, &kb.server_write_iv, &kb.server_write_mac_key));
+                                    let kb = derive_key_block(
+                                        suite,
+                                        &ms,
+                                        &client_random,
+                                        &server_random,
+                                    );
+                                    client.epoch1 = Some(record_protection(
+                                        suite,
+                                        &kb.client_write_key,
+                                        &kb.client_write_iv,
+                                        &kb.client_write_mac_key,
+                                    ));
+                                    server.epoch1 = Some(record_protection(
+                                        suite,
+                                        &kb.server_write_key,
+                                        &kb.server_write_iv,
+                                        &kb.server_write_mac_key,
+                                    ));
                                 }
                                 HandshakeType::Finished => {
                                     let ms = master.ok_or("Finished before ClientKeyExchange")?;
-                                    let label = if side == Side::Client { FinishedLabel::Client } else { FinishedLabel::Server };
+                                    let label = if side == Side::Client {
+                                        FinishedLabel::Client
+                                    } else {
+                                        FinishedLabel::Server
+                                    };
                                     let expected = verify_data(&ms, label, &transcript.hash());
                                     if m.body != expected {
                                         return Err(format!(
@@ -196,7 +245,11 @@ fn replay(f: &TranscriptFile) -> Result<String, String> {
                                         ));
                                     }
                                     transcript.add(m.msg_type, m.message_seq, &m.body);
-                                    let st = if side == Side::Client { &mut client } else { &mut server };
+                                    let st = if side == Side::Client {
+                                        &mut client
+                                    } else {
+                                        &mut server
+                                    };
                                     st.finished = Some(m.body);
                                 }
                                 _ => transcript.add(m.msg_type, m.message_seq, &m.body),
@@ -205,13 +258,17 @@ fn replay(f: &TranscriptFile) -> Result<String, String> {
                     }
                 }
                 ContentType::ApplicationData => {
-                    let st = if side == Side::Client { &mut client } else { &mut server };
+                    let st = if side == Side::Client {
+                        &mut client
+                    } else {
+                        &mut server
+                    };
                     st.app_data.push(plaintext)
                 }
-                ContentType::Alert => {
-                    if plaintext.first() == Some(&AlertLevel::Fatal.get_u8()) {
-                        return Err(format!("datagram {i}: {side:?} sent a fatal alert {plaintext:02x?}"));
-                    }
+                ContentType::Alert if plaintext.first() == Some(&AlertLevel::Fatal.get_u8()) => {
+                    return Err(format!(
+                        "datagram {i}: {side:?} sent a fatal alert {plaintext:02x?}"
+                    ));
                 }
                 _ => {}
             }
@@ -221,19 +278,31 @@ fn replay(f: &TranscriptFile) -> Result<String, String> {
         return Err("the key log's client_random is not the ClientHello's".into());
     }
     if ems_seen != f.extended_master_secret {
-        return Err(format!("file says extended_master_secret = {}, the ServerHello says {ems_seen}", f.extended_master_secret));
+        return Err(format!(
+            "file says extended_master_secret = {}, the ServerHello says {ems_seen}",
+            f.extended_master_secret
+        ));
     }
     if client.finished.is_none() || server.finished.is_none() {
         return Err("the transcript lacks a Finished message".into());
     }
     for (side, st) in [("client", &client), ("server", &server)] {
-        let want: Vec<&[u8]> = f.application_data.iter().filter(|a| a.from == side).map(|a| a.text.as_bytes()).collect();
+        let want: Vec<&[u8]> = f
+            .application_data
+            .iter()
+            .filter(|a| a.from == side)
+            .map(|a| a.text.as_bytes())
+            .collect();
         let got: Vec<&[u8]> = st.app_data.iter().map(|v| v.as_slice()).collect();
         if want != got {
             return Err(format!(
                 "{side} application data: recorded {:?}, decrypted {:?}",
-                want.iter().map(|w| String::from_utf8_lossy(w)).collect::<Vec<_>>(),
-                got.iter().map(|w| String::from_utf8_lossy(w)).collect::<Vec<_>>()
+                want.iter()
+                    .map(|w| String::from_utf8_lossy(w))
+                    .collect::<Vec<_>>(),
+                got.iter()
+                    .map(|w| String::from_utf8_lossy(w))
+                    .collect::<Vec<_>>()
             ));
         }
     }
@@ -266,16 +335,26 @@ fn derive_master(
                 master_secret(&pms, client_random, server_random)
             };
             if &ms != keylog_master {
-                return Err(format!("master secret: key log has {}, we derive {}", hex::encode(keylog_master), hex::encode(ms)));
+                return Err(format!(
+                    "master secret: key log has {}, we derive {}",
+                    hex::encode(keylog_master),
+                    hex::encode(ms)
+                ));
             }
-            findings.push(format!("master secret derived from the PSK{} matches the key log", if ems { " with EMS" } else { "" }));
+            findings.push(format!(
+                "master secret derived from the PSK{} matches the key log",
+                if ems { " with EMS" } else { "" }
+            ));
             Ok(ms)
         }
         (KeyExchange::Psk, None) => Err("PSK suite without psk_hex".into()),
         (KeyExchange::EcdheEcdsa, _) => {
             // The ephemeral private keys are gone; the master secret comes from the key log
             // and is proven by both Finished messages and every decrypted record.
-            findings.push("master secret taken from the key log (ECDHE), proven by Finished and decryption".into());
+            findings.push(
+                "master secret taken from the key log (ECDHE), proven by Finished and decryption"
+                    .into(),
+            );
             Ok(*keylog_master)
         }
     }

@@ -13,14 +13,30 @@ pub const PSK_ID: &[u8] = b"Client_identity";
 pub const PSK: &[u8] = b"secretPSK";
 
 pub fn psk_pair(suites: &[u16]) -> (Connection, Connection) {
-    let c = Connection::new(Config::client().with_psk(PSK_ID, PSK).with_suites(suites).with_seed(1));
-    let s = Connection::new(Config::server().with_psk(PSK_ID, PSK).with_suites(suites).with_seed(2));
+    let c = Connection::new(
+        Config::client()
+            .with_psk(PSK_ID, PSK)
+            .with_suites(suites)
+            .with_seed(1),
+    );
+    let s = Connection::new(
+        Config::server()
+            .with_psk(PSK_ID, PSK)
+            .with_suites(suites)
+            .with_seed(2),
+    );
     (c, s)
 }
 
 /// Moves datagrams both ways until nothing moves; `filter(from_client, index, datagram)`
 /// returns false to drop a datagram. Returns the number of datagrams delivered.
-pub fn pump(c: &mut Connection, s: &mut Connection, now: Instant, filter: &mut dyn FnMut(bool, usize, &[u8]) -> bool, counter: &mut usize) -> usize {
+pub fn pump(
+    c: &mut Connection,
+    s: &mut Connection,
+    now: Instant,
+    filter: &mut dyn FnMut(bool, usize, &[u8]) -> bool,
+    counter: &mut usize,
+) -> usize {
     let mut moved = 0;
     loop {
         let mut any = false;
@@ -48,7 +64,11 @@ pub fn pump(c: &mut Connection, s: &mut Connection, now: Instant, filter: &mut d
 
 /// Runs the handshake on a virtual clock, firing timers, until both are connected or
 /// `limit` of virtual time passes. Returns the virtual time it took.
-pub fn handshake(c: &mut Connection, s: &mut Connection, filter: &mut dyn FnMut(bool, usize, &[u8]) -> bool) -> Option<Duration> {
+pub fn handshake(
+    c: &mut Connection,
+    s: &mut Connection,
+    filter: &mut dyn FnMut(bool, usize, &[u8]) -> bool,
+) -> Option<Duration> {
     let mut now = Instant::ZERO;
     let mut counter = 0;
     c.start(now);
@@ -60,7 +80,10 @@ pub fn handshake(c: &mut Connection, s: &mut Connection, filter: &mut dyn FnMut(
         if c.is_finished() || s.is_finished() {
             return None;
         }
-        let next = [c.poll_timeout(), s.poll_timeout()].into_iter().flatten().min()?;
+        let next = [c.poll_timeout(), s.poll_timeout()]
+            .into_iter()
+            .flatten()
+            .min()?;
         now = next;
         c.handle_timeout(now);
         s.handle_timeout(now);

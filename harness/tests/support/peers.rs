@@ -23,7 +23,11 @@ pub fn program(name: &str) -> PathBuf {
     if local.exists() {
         return local;
     }
-    if let Some(p) = std::env::var_os("PATH").and_then(|paths| std::env::split_paths(&paths).map(|d| d.join(name)).find(|p| p.exists())) {
+    if let Some(p) = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join(name))
+            .find(|p| p.exists())
+    }) {
         return p;
     }
     panic!("peer program {name} is not installed: run scripts/install-peers.sh");
@@ -31,21 +35,35 @@ pub fn program(name: &str) -> PathBuf {
 
 /// A UDP port nobody uses right now.
 pub fn free_port() -> u16 {
-    UdpSocket::bind("127.0.0.1:0").and_then(|s| s.local_addr()).map(|a| a.port()).expect("free port")
+    UdpSocket::bind("127.0.0.1:0")
+        .and_then(|s| s.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
 }
 
 /// Whether something listens on UDP `port` (IPv4 or IPv6), read from /proc.
 pub fn udp_port_bound(port: u16) -> bool {
     let needle = format!(":{port:04X} ");
-    ["/proc/net/udp", "/proc/net/udp6"]
-        .iter()
-        .any(|f| std::fs::read_to_string(f).map(|t| t.lines().skip(1).any(|l| l.split_whitespace().nth(1).is_some_and(|a| format!("{a} ").contains(&needle)))).unwrap_or(false))
+    ["/proc/net/udp", "/proc/net/udp6"].iter().any(|f| {
+        std::fs::read_to_string(f)
+            .map(|t| {
+                t.lines().skip(1).any(|l| {
+                    l.split_whitespace()
+                        .nth(1)
+                        .is_some_and(|a| format!("{a} ").contains(&needle))
+                })
+            })
+            .unwrap_or(false)
+    })
 }
 
 pub fn wait_for_port(port: u16, limit: Duration) {
     let start = Instant::now();
     while !udp_port_bound(port) {
-        assert!(start.elapsed() < limit, "peer did not bind UDP port {port} within {limit:?}");
+        assert!(
+            start.elapsed() < limit,
+            "peer did not bind UDP port {port} within {limit:?}"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -69,7 +87,19 @@ impl Peer {
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {}: {e}", program.display()));
         let output = Arc::new(Mutex::new(String::new()));
-        for stream in [child.stdout.take().map(|s| Box::new(s) as Box<dyn std::io::Read + Send>), child.stderr.take().map(|s| Box::new(s) as Box<dyn std::io::Read + Send>)].into_iter().flatten() {
+        for stream in [
+            child
+                .stdout
+                .take()
+                .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
+            child
+                .stderr
+                .take()
+                .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
+        ]
+        .into_iter()
+        .flatten()
+        {
             let out = output.clone();
             std::thread::spawn(move || {
                 for line in BufReader::new(stream).lines() {
@@ -84,7 +114,11 @@ impl Peer {
             });
         }
         let stdin = child.stdin.take();
-        Peer { child, stdin, output }
+        Peer {
+            child,
+            stdin,
+            output,
+        }
     }
 
     pub fn output(&self) -> String {

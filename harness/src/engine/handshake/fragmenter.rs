@@ -62,7 +62,12 @@ impl OutFragment {
 }
 
 /// Cuts `body` (of message `msg_type`, `message_seq`) per `layout`.
-pub fn fragment(msg_type: u8, message_seq: u16, body: &[u8], layout: &FragmentLayout) -> Vec<OutFragment> {
+pub fn fragment(
+    msg_type: u8,
+    message_seq: u16,
+    body: &[u8],
+    layout: &FragmentLayout,
+) -> Vec<OutFragment> {
     let length = body.len() as u32;
     let piece = |offset: u32, len: u32, h: &HeaderOverrides| {
         let start = (offset as usize).min(body.len());
@@ -89,7 +94,10 @@ pub fn fragment(msg_type: u8, message_seq: u16, body: &[u8], layout: &FragmentLa
                 .map(|off| piece(off, max, &HeaderOverrides::default()))
                 .collect()
         }
-        FragmentLayout::Explicit(specs) => specs.iter().map(|s| piece(s.offset, s.len, &s.header)).collect(),
+        FragmentLayout::Explicit(specs) => specs
+            .iter()
+            .map(|s| piece(s.offset, s.len, &s.header))
+            .collect(),
     }
 }
 

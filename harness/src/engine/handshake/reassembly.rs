@@ -304,12 +304,24 @@ mod tests {
     fn out_of_order_overlapping_fragments_reassemble() {
         let msg: Vec<u8> = (0..100u8).collect();
         let mut r = Reassembler::new(ReassemblyLimits::default());
-        assert_eq!(r.insert(frag(0, 100, 50, &msg[50..])), FragmentOutcome::Accepted);
+        assert_eq!(
+            r.insert(frag(0, 100, 50, &msg[50..])),
+            FragmentOutcome::Accepted
+        );
         assert!(r.pop_complete().is_none());
-        assert_eq!(r.insert(frag(0, 100, 10, &msg[10..60])), FragmentOutcome::Accepted);
-        assert_eq!(r.insert(frag(0, 100, 0, &msg[0..0])), FragmentOutcome::Accepted);
+        assert_eq!(
+            r.insert(frag(0, 100, 10, &msg[10..60])),
+            FragmentOutcome::Accepted
+        );
+        assert_eq!(
+            r.insert(frag(0, 100, 0, &msg[0..0])),
+            FragmentOutcome::Accepted
+        );
         assert!(r.pop_complete().is_none());
-        assert_eq!(r.insert(frag(0, 100, 0, &msg[0..20])), FragmentOutcome::Accepted);
+        assert_eq!(
+            r.insert(frag(0, 100, 0, &msg[0..20])),
+            FragmentOutcome::Accepted
+        );
         let m = r.pop_complete().expect("complete");
         assert_eq!(m.body, msg);
         assert!(!m.unfragmented);

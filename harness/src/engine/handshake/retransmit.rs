@@ -115,13 +115,28 @@ mod tests {
         let t0 = Instant::ZERO;
         t.start(t0);
         assert_eq!(t.deadline(), Some(Instant::from_millis(1000)));
-        assert_eq!(t.on_timeout(Instant::from_millis(999)), TimerAction::Nothing);
-        assert_eq!(t.on_timeout(Instant::from_millis(1000)), TimerAction::Retransmit);
+        assert_eq!(
+            t.on_timeout(Instant::from_millis(999)),
+            TimerAction::Nothing
+        );
+        assert_eq!(
+            t.on_timeout(Instant::from_millis(1000)),
+            TimerAction::Retransmit
+        );
         assert_eq!(t.deadline(), Some(Instant::from_millis(3000)));
-        assert_eq!(t.on_timeout(Instant::from_millis(3000)), TimerAction::Retransmit);
+        assert_eq!(
+            t.on_timeout(Instant::from_millis(3000)),
+            TimerAction::Retransmit
+        );
         assert_eq!(t.deadline(), Some(Instant::from_millis(6000)));
-        assert_eq!(t.on_timeout(Instant::from_millis(6000)), TimerAction::Retransmit);
-        assert_eq!(t.on_timeout(Instant::from_millis(9000)), TimerAction::GiveUp);
+        assert_eq!(
+            t.on_timeout(Instant::from_millis(6000)),
+            TimerAction::Retransmit
+        );
+        assert_eq!(
+            t.on_timeout(Instant::from_millis(9000)),
+            TimerAction::GiveUp
+        );
         assert_eq!(t.deadline(), None);
     }
 }

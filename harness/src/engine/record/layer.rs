@@ -163,9 +163,9 @@ impl RecordLayer {
 
     /// Authenticates one record.
     pub fn read_record(&mut self, record: Record) -> ReceivedRecord {
-        let header = record.header.clone();
+        let header = record.header;
         let dropped = |reason| ReceivedRecord {
-            header: header.clone(),
+            header,
             plaintext: None,
             decrypted: false,
             dropped: Some(reason),
@@ -229,21 +229,36 @@ impl RecordLayer {
 
     /// Builds one record of `content_type` carrying `payload`, in `epoch` (default: current
     /// write epoch), with any overrides applied. Returns the record bytes and its header.
-    pub fn seal(&mut self, content_type: ContentType, epoch: Option<u16>, payload: &[u8], o: &RecordOverrides) -> (Vec<u8>, RecordHeader) {
+    pub fn seal(
+        &mut self,
+        content_type: ContentType,
+        epoch: Option<u16>,
+        payload: &[u8],
+        o: &RecordOverrides,
+    ) -> (Vec<u8>, RecordHeader) {
         let epoch = epoch.unwrap_or(self.write_epoch);
         let version = o.version.map(ProtocolVersion::from).unwrap_or(self.version);
         let header_epoch = o.epoch.unwrap_or(epoch);
         let key_epoch = o.protect_with_epoch.unwrap_or(epoch);
         let seq = match o.sequence_number {
             Some(s) => s & super::epoch::MAX_SEQUENCE_NUMBER,
-            None => self.write.get_mut(&epoch).map(|w| w.take_seq()).unwrap_or(0),
+            None => self
+                .write
+                .get_mut(&epoch)
+                .map(|w| w.take_seq())
+                .unwrap_or(0),
         };
-        let content_type = o.content_type.map(ContentType::from).unwrap_or(content_type);
+        let content_type = o
+            .content_type
+            .map(ContentType::from)
+            .unwrap_or(content_type);
         let payload = o.replace_payload.as_deref().unwrap_or(payload);
         let protection = if o.plaintext {
             None
         } else {
-            self.write.get(&key_epoch).and_then(|w| w.protection.as_deref())
+            self.write
+                .get(&key_epoch)
+                .and_then(|w| w.protection.as_deref())
         };
         let mut fragment = match protection {
             None => payload.to_vec(),
@@ -261,7 +276,10 @@ impl RecordLayer {
                 // required; deriving it from epoch||seq keeps runs reproducible, and the IV
                 // is still unique per record.
                 let n = p.explicit_nonce_len();
-                let explicit = o.explicit_nonce.clone().unwrap_or_else(|| default_nonce[..n.min(16)].to_vec());
+                let explicit = o
+                    .explicit_nonce
+                    .clone()
+                    .unwrap_or_else(|| default_nonce[..n.min(16)].to_vec());
                 p.seal(&aad, &explicit, payload)
             }
         };
@@ -280,10 +298,7 @@ impl RecordLayer {
             sequence_number: seq,
             length: o.length.unwrap_or(fragment.len() as u16),
         };
-        let record = Record {
-            header: header.clone(),
-            fragment,
-        };
+        let record = Record { header, fragment };
         let mut bytes = Vec::with_capacity(13 + record.fragment.len());
         record.encode(&mut bytes);
         (bytes, header)

@@ -60,7 +60,11 @@ impl ReplayWindow {
             }
             Some(right) if seq > right => {
                 let shift = seq - right;
-                self.bitmap = if shift >= WINDOW { 0 } else { self.bitmap << shift };
+                self.bitmap = if shift >= WINDOW {
+                    0
+                } else {
+                    self.bitmap << shift
+                };
                 self.bitmap |= 1;
                 self.right_edge = Some(seq);
             }
