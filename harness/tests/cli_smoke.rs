@@ -31,6 +31,7 @@ fn connect_to_gnutls_serv_echoes_and_names_the_suite() {
         ],
     );
     wait_for_port(port, Duration::from_secs(10));
+    let keylog = tempfile_path::TempPath::new("keylog");
     let out = dicetest()
         .args([
             "connect",
@@ -41,6 +42,8 @@ fn connect_to_gnutls_serv_echoes_and_names_the_suite() {
             PSK_HEX,
             "--send",
             "hello",
+            "--keylog",
+            keylog.as_str(),
         ])
         .output()
         .unwrap();
@@ -59,6 +62,18 @@ fn connect_to_gnutls_serv_echoes_and_names_the_suite() {
     assert!(
         stdout.contains("HelloVerifyRequest") || stdout.contains("hello_verify_request"),
         "trace missing: {stdout}"
+    );
+    // Key log on request, in NSS format: CLIENT_RANDOM <32 bytes hex> <48 bytes hex>.
+    let log = std::fs::read_to_string(&keylog.0).expect("key log written");
+    let fields: Vec<&str> = log.split_whitespace().collect();
+    assert_eq!(fields.len(), 3, "{log}");
+    assert_eq!(
+        (fields[0], fields[1].len(), fields[2].len()),
+        ("CLIENT_RANDOM", 64, 96)
+    );
+    assert!(
+        !stdout.contains(fields[2]),
+        "the master secret leaked to stdout"
     );
     // The key never shows.
     assert!(!stdout.contains(PSK_HEX) && !stdout.contains("secretPSK"));

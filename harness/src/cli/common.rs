@@ -23,6 +23,10 @@ pub struct PskArgs {
     /// Initial retransmission timeout in milliseconds (RFC 6347 §4.2.4.1 suggests 1000).
     #[arg(long, value_name = "MS", default_value_t = 1000)]
     pub rto_ms: u64,
+    /// Append the session keys to FILE in NSS key log format (SSLKEYLOGFILE), so Wireshark
+    /// can decrypt a capture. Off unless asked: key logs are secrets.
+    #[arg(long, value_name = "FILE")]
+    pub keylog: Option<std::path::PathBuf>,
     /// Print each record in and out.
     #[arg(long, short)]
     pub verbose: bool,
@@ -104,5 +108,18 @@ pub fn trace_line(e: &Event) -> Option<String> {
             Some(format!("  .. flight {flight} retransmitted ({count})"))
         }
         _ => None,
+    }
+}
+
+/// Appends a key log line to `path` (NSS key log format).
+pub fn append_keylog(path: &std::path::Path, line: &str) {
+    use std::io::Write;
+    let r = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .and_then(|mut f| writeln!(f, "{line}"));
+    if let Err(e) = r {
+        eprintln!("dicetest: cannot write key log {}: {e}", path.display());
     }
 }

@@ -105,6 +105,9 @@ pub fn run(a: ConnectArgs) -> i32 {
             return EXIT_FAILED;
         }
     }
+    if let (Some(path), Some(line)) = (&a.psk.keylog, d.conn.keylog_line()) {
+        super::common::append_keylog(path, &line);
+    }
     let suite = d.conn.cipher_suite().map(suite_name).unwrap_or_default();
     println!(
         "handshake complete: {suite}{}",

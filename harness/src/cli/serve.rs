@@ -98,6 +98,9 @@ pub fn run(a: ServeArgs) -> i32 {
                 }
                 match e {
                     Event::Connected { cipher_suite, .. } => {
+                        if let (Some(path), Some(line)) = (&a.psk.keylog, c.keylog_line()) {
+                            super::common::append_keylog(path, &line);
+                        }
                         println!("{peer}: handshake complete: {}", suite_name(cipher_suite))
                     }
                     Event::ApplicationData(data) => {
