@@ -5,6 +5,7 @@
 //! speak correct DTLS or to deviate on purpose. [`io`] connects it to real sockets and
 //! clocks; [`vectors`] proves it against known answers.
 
+pub mod cases;
 pub mod cli;
 pub mod engine;
 pub mod io;

@@ -1,0 +1,438 @@
+//! Strict loading of case files: a wrong key, a wrong type, an unknown message or suite
+//! name, a malformed duration or a variable used before it is kept fails with
+//! file:line:column and a hint.
+
+use std::collections::{BTreeSet, HashMap};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::model::{Case, Expect, Step};
+
+/// One problem in one file.
+#[derive(Clone, Debug)]
+pub struct LoadError {
+    pub file: PathBuf,
+    pub line: u64,
+    pub column: u64,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}: {}", self.file.display(), self.line, self.column, self.message)?;
+        if let Some(h) = &self.hint {
+            write!(f, "\n    hint: {h}")?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct LoadedCase {
+    pub case: Case,
+    pub file: PathBuf,
+}
+
+/// Message names a `send` step can build.
+pub const SENDABLE: &[&str] = &[
+    "ClientHello",
+    "ClientKeyExchange",
+    "ChangeCipherSpec",
+    "Finished",
+    "ApplicationData",
+    "Alert",
+    "HelloRequest",
+    "Record",
+];
+
+/// Handshake message names an `expect` step can wait for.
+pub const EXPECTABLE: &[&str] = &[
+    "HelloRequest",
+    "ClientHello",
+    "ServerHello",
+    "HelloVerifyRequest",
+    "Certificate",
+    "ServerKeyExchange",
+    "CertificateRequest",
+    "ServerHelloDone",
+    "CertificateVerify",
+    "ClientKeyExchange",
+    "Finished",
+];
+
+pub const VERDICTS: &[&str] = &["pass", "inconclusive", "fail"];
+
+/// Parses "500ms", "2s", "1.5s", "1m".
+pub fn parse_duration(s: &str) -> Option<Duration> {
+    let s = s.trim();
+    let (num, unit) = s.find(|c: char| c.is_ascii_alphabetic()).map(|i| s.split_at(i))?;
+    let n: f64 = num.trim().parse().ok()?;
+    if !(0.0..=86_400.0).contains(&n) {
+        return None;
+    }
+    let secs = match unit {
+        "ms" => n / 1000.0,
+        "s" => n,
+        "m" => n * 60.0,
+        _ => return None,
+    };
+    Some(Duration::from_secs_f64(secs))
+}
+
+fn closest<'a>(word: &str, options: &[&'a str]) -> Option<&'a str> {
+    let w = word.to_ascii_lowercase();
+    options
+        .iter()
+        .copied()
+        .min_by_key(|o| edit_distance(&w, &o.to_ascii_lowercase()))
+        .filter(|o| edit_distance(&w, &o.to_ascii_lowercase()) <= 3)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur.push((prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// Loads and validates one case file.
+pub fn load_case_file(path: &Path) -> Result<LoadedCase, Vec<LoadError>> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        vec![LoadError {
+            file: path.to_path_buf(),
+            line: 0,
+            column: 0,
+            message: format!("cannot read: {e}"),
+            hint: None,
+        }]
+    })?;
+    load_case_str(path, &text)
+}
+
+pub fn load_case_str(path: &Path, text: &str) -> Result<LoadedCase, Vec<LoadError>> {
+    let case: Case = serde_saphyr::from_str(text).map_err(|e| {
+        let (line, column) = e.location().map(|l| (l.line(), l.column())).unwrap_or((0, 0));
+        let message = first_line(&e.to_string());
+        let hint = if message.contains("unknown field") {
+            Some("see suites/schema/case.schema.json or `dicetest explain` of a shipped case for the keys a case may use".to_string())
+        } else if message.contains("missing field") {
+            Some("every case needs id, title, objective, refs, level, dut and steps".to_string())
+        } else {
+            None
+        };
+        vec![LoadError {
+            file: path.to_path_buf(),
+            line,
+            column,
+            message,
+            hint,
+        }]
+    })?;
+    let errors = validate(path, &case);
+    if errors.is_empty() {
+        Ok(LoadedCase {
+            case,
+            file: path.to_path_buf(),
+        })
+    } else {
+        Err(errors)
+    }
+}
+
+fn first_line(s: &str) -> String {
+    s.lines().next().unwrap_or_default().to_string()
+}
+
+/// Every `*.yaml` case under `dir`, sorted by path; duplicate IDs are errors.
+pub fn load_suite_dir(dir: &Path) -> (Vec<LoadedCase>, Vec<LoadError>) {
+    let mut files = Vec::new();
+    collect(dir, &mut files);
+    files.sort();
+    let mut cases = Vec::new();
+    let mut errors = Vec::new();
+    let mut ids: HashMap<String, PathBuf> = HashMap::new();
+    for f in files {
+        match load_case_file(&f) {
+            Ok(c) => {
+                if let Some(prev) = ids.insert(c.case.id.clone(), f.clone()) {
+                    errors.push(LoadError {
+                        file: f.clone(),
+                        line: 1,
+                        column: 1,
+                        message: format!("case id {} is also used by {}", c.case.id, prev.display()),
+                        hint: Some("case ids must be unique across suites".into()),
+                    });
+                }
+                cases.push(c);
+            }
+            Err(e) => errors.extend(e),
+        }
+    }
+    (cases, errors)
+}
+
+fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in rd.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            if p.file_name().is_some_and(|n| n == "schema") {
+                continue;
+            }
+            collect(&p, out);
+        } else if p.extension().is_some_and(|x| x == "yaml" || x == "yml") {
+            out.push(p);
+        }
+    }
+}
+
+struct Checker<'a> {
+    file: &'a Path,
+    errors: Vec<LoadError>,
+    vars: BTreeSet<String>,
+}
+
+impl Checker<'_> {
+    fn err(&mut self, line: u64, column: u64, message: String, hint: Option<String>) {
+        self.errors.push(LoadError {
+            file: self.file.to_path_buf(),
+            line,
+            column,
+            message,
+            hint,
+        });
+    }
+
+    fn check_var_use(&mut self, v: &serde_json::Value, line: u64, col: u64) {
+        if let Some(s) = v.as_str() {
+            if let Some(name) = s.strip_prefix('$') {
+                if !self.vars.contains(name) {
+                    self.err(
+                        line,
+                        col,
+                        format!("variable ${name} is used before any step keeps it"),
+                        Some("keep it first with `keep: {name: field}` on an expect step, or `keep_datagram: name`".into()),
+                    );
+                }
+            }
+        }
+    }
+
+    fn check_duration(&mut self, what: &str, s: &Option<String>, line: u64, col: u64) {
+        if let Some(d) = s {
+            if parse_duration(d).is_none() {
+                self.err(line, col, format!("{what}: {d:?} is not a duration"), Some("write e.g. 500ms, 2s or 1m".into()));
+            }
+        }
+    }
+
+    fn check_expect(&mut self, e: &Expect, line: u64, col: u64, nested: bool) {
+        let forms = [
+            e.message.is_some(),
+            e.flight.is_some(),
+            e.change_cipher_spec.is_some(),
+            e.alert.is_some(),
+            e.application_data.is_some(),
+            e.silence.is_some(),
+            e.connected.is_some(),
+            e.coap.is_some(),
+            e.one_of.is_some(),
+        ]
+        .iter()
+        .filter(|b| **b)
+        .count();
+        if forms != 1 {
+            self.err(
+                line,
+                col,
+                format!("an expectation needs exactly one of message, flight, change_cipher_spec, alert, application_data, silence, connected, coap, one_of (found {forms})"),
+                None,
+            );
+        }
+        if !nested && (e.verdict.is_some() || e.reason.is_some()) {
+            self.err(line, col, "verdict and reason belong to the alternatives of one_of".into(), None);
+        }
+        if let Some(v) = &e.verdict {
+            if !VERDICTS.contains(&v.as_str()) {
+                self.err(line, col, format!("verdict {v:?} is not one of {VERDICTS:?}"), None);
+            }
+        }
+        for name in e.message.iter().chain(e.flight.iter().flatten()).chain(e.never.iter()) {
+            if !EXPECTABLE.contains(&name.as_str()) {
+                let hint = closest(name, EXPECTABLE).map(|c| format!("did you mean {c}?"));
+                self.err(line, col, format!("unknown handshake message {name:?}"), hint);
+            }
+        }
+        self.check_duration("within", &e.within, line, col);
+        self.check_duration("silence", &e.silence, line, col);
+        for v in e.r#match.values() {
+            self.check_var_use(v, line, col);
+        }
+        if let Some(alts) = &e.one_of {
+            if alts.is_empty() {
+                self.err(line, col, "one_of needs at least one alternative".into(), None);
+            }
+            for a in alts {
+                if a.one_of.is_some() {
+                    self.err(line, col, "one_of cannot nest".into(), None);
+                }
+                self.check_expect(a, line, col, true);
+            }
+        }
+        for var in e.keep.keys() {
+            self.vars.insert(var.clone());
+        }
+    }
+
+    fn check_step(&mut self, s: &Step, line: u64, col: u64) {
+        let actions = [
+            ("handshake", s.handshake.is_some()),
+            ("send", s.send.is_some()),
+            ("expect", s.expect.is_some()),
+            ("wait", s.wait.is_some()),
+            ("drop", s.drop.is_some()),
+            ("replay", s.replay.is_some()),
+            ("new_client", s.new_client.is_some()),
+            ("liveness", s.liveness.is_some()),
+            ("coap", s.coap.is_some()),
+        ];
+        let set: Vec<&str> = actions.iter().filter(|a| a.1).map(|a| a.0).collect();
+        if set.len() != 1 {
+            self.err(
+                line,
+                col,
+                format!("a step needs exactly one action, found {}", if set.is_empty() { "none".to_string() } else { set.join(", ") }),
+                Some("actions: handshake, send, expect, wait, drop, replay, new_client, liveness, coap".into()),
+            );
+        }
+        let sending = s.send.is_some();
+        if !sending && (!s.with.is_empty() || s.record.is_some() || s.fragments.is_some() || s.raw_body.is_some() || s.message_seq.is_some() || s.keep_datagram.is_some() || s.skip_transcript) {
+            self.err(line, col, "with, record, fragments, raw_body, message_seq, keep_datagram and skip_transcript modify a send step".into(), None);
+        }
+        if s.handshake.is_none() && (s.psk_hex.is_some() || s.psk_identity.is_some() || s.outcome.is_some()) {
+            self.err(line, col, "psk_hex, psk_identity and outcome modify a handshake step".into(), None);
+        }
+        if let Some(name) = &s.send {
+            if !SENDABLE.contains(&name.as_str()) {
+                let hint = closest(name, SENDABLE).map(|c| format!("did you mean {c}?")).or(Some(format!("one of {}", SENDABLE.join(", "))));
+                self.err(line, col, format!("cannot send {name:?}"), hint);
+            }
+            for v in s.with.values() {
+                self.check_var_use(v, line, col);
+            }
+        }
+        if let Some(h) = &s.handshake {
+            if h != "default" && dicetest_crypto::suite_by_name(h).is_none() {
+                self.err(line, col, format!("unknown cipher suite {h:?}"), Some("psk-ccm8, psk-ccm, psk-cbc-sha256, ecdhe-ecdsa-ccm8 or default".into()));
+            }
+        }
+        if let Some(o) = &s.outcome {
+            if o != "success" && o != "failure" {
+                self.err(line, col, format!("outcome {o:?} is neither success nor failure"), None);
+            }
+        }
+        if let Some(hex) = s.raw_body.as_ref().or(s.psk_hex.as_ref()) {
+            if hex::decode(hex).is_err() {
+                self.err(line, col, format!("{hex:?} is not hex"), None);
+            }
+        }
+        if let Some(r) = &s.replay {
+            self.check_var_use(&serde_json::Value::String(r.clone()), line, col);
+        }
+        self.check_duration("wait", &s.wait, line, col);
+        if let Some(e) = &s.expect {
+            self.check_expect(e, line, col, false);
+        }
+        if let Some(k) = &s.keep_datagram {
+            self.vars.insert(k.clone());
+        }
+    }
+}
+
+/// Checks what serde cannot: one action per step, known names, variables kept before use.
+pub fn validate(file: &Path, case: &Case) -> Vec<LoadError> {
+    let mut c = Checker {
+        file,
+        errors: Vec::new(),
+        vars: BTreeSet::new(),
+    };
+    let id_ok = !case.id.is_empty() && case.id.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_');
+    if !id_ok {
+        c.err(1, 1, format!("case id {:?} must be letters, digits, - and _", case.id), None);
+    }
+    if case.refs.is_empty() {
+        c.err(1, 1, "a case must cite at least one reference".into(), Some("refs: [\"RFC 6347 §4.2.1\"]".into()));
+    }
+    for r in &case.refs {
+        let ok = r.starts_with("RFC ") && r[4..].chars().take_while(|ch| ch.is_ascii_digit()).count() >= 3;
+        if !ok {
+            c.err(1, 1, format!("reference {r:?} does not name an RFC"), Some("write \"RFC 6347 §4.2.1\"".into()));
+        }
+    }
+    if case.steps.is_empty() {
+        c.err(1, 1, "a case needs at least one step".into(), None);
+    }
+    for s in &case.steps {
+        let (line, col) = (s.referenced.line(), s.referenced.column());
+        c.check_step(&s.value, line, col);
+    }
+    c.errors
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = "id: T-01\ntitle: t\nobjective: o\nrefs: [\"RFC 6347 §4.2.1\"]\nlevel: MUST\ndut: {role: server}\nsteps:\n  - send: ClientHello\n  - expect: {message: HelloVerifyRequest, keep: {c: cookie}}\n  - send: ClientHello\n    with: {cookie: $c}\n";
+
+    #[test]
+    fn a_good_case_loads() {
+        let c = load_case_str(Path::new("t.yaml"), GOOD).expect("loads");
+        assert_eq!(c.case.steps.len(), 3);
+    }
+
+    #[test]
+    fn an_unknown_key_names_file_line_and_column() {
+        let bad = GOOD.replace("  - send: ClientHello\n    with", "  - sned: ClientHello\n    with");
+        let e = load_case_str(Path::new("x.yaml"), &bad).unwrap_err();
+        let s = e[0].to_string();
+        assert!(s.starts_with("x.yaml:10:"), "{s}");
+        assert!(s.contains("sned"), "{s}");
+    }
+
+    #[test]
+    fn a_dangling_variable_is_refused() {
+        let bad = GOOD.replace("with: {cookie: $c}", "with: {cookie: $nope}");
+        let e = load_case_str(Path::new("x.yaml"), &bad).unwrap_err();
+        assert!(e[0].to_string().contains("$nope"), "{}", e[0]);
+        assert_eq!(e[0].line, 10);
+    }
+
+    #[test]
+    fn names_and_durations_are_checked_with_hints() {
+        let bad = GOOD.replace("message: HelloVerifyRequest", "message: HelloVerifyReqest, within: 2 parsecs");
+        let e = load_case_str(Path::new("x.yaml"), &bad).unwrap_err();
+        let all: String = e.iter().map(|x| x.to_string()).collect::<Vec<_>>().join("\n");
+        assert!(all.contains("did you mean HelloVerifyRequest"), "{all}");
+        assert!(all.contains("not a duration"), "{all}");
+    }
+
+    #[test]
+    fn durations_parse() {
+        assert_eq!(parse_duration("500ms"), Some(Duration::from_millis(500)));
+        assert_eq!(parse_duration("2s"), Some(Duration::from_secs(2)));
+        assert_eq!(parse_duration("1m"), Some(Duration::from_secs(60)));
+        assert_eq!(parse_duration("2"), None);
+        assert_eq!(parse_duration("-1s"), None);
+    }
+}

@@ -1,0 +1,7 @@
+//! Test descriptions: the YAML case format (`model.rs`) and its strict loader (`load.rs`).
+
+pub mod load;
+pub mod model;
+
+pub use load::{load_case_file, load_suite_dir, parse_duration, LoadError, LoadedCase};
+pub use model::{Case, DutRole, Expect, Level, Step};

@@ -1,0 +1,224 @@
+//! The test description format: what a case file in `suites/` says.
+//!
+//! A case reads as a conversation (tlsfuzzer) with the shape of an ETSI test description:
+//! identity and references first, then steps that send, impair, expect and check. Every key
+//! is known: an unknown one is an error with file, line and column (see `load.rs`).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_saphyr::Spanned;
+
+/// Requirement level of the clause a case checks (RFC 2119).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Level {
+    MUST,
+    SHOULD,
+    MAY,
+}
+
+/// Which side the device under test plays.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DutRole {
+    Server,
+    Client,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DutRequirement {
+    pub role: DutRole,
+    /// Features the DUT profile must claim, else the case is not applicable.
+    #[serde(default)]
+    pub claims: Vec<String>,
+}
+
+/// How the project shows that this case can fail (the able-to-fail self-test).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AbleToFail {
+    /// A fault switch of the simulated board that breaks the requirement.
+    pub sim_fault: String,
+    /// The verdict the case must then give (default fail).
+    #[serde(default)]
+    pub verdict: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Case {
+    pub id: String,
+    pub title: String,
+    pub objective: String,
+    /// Clauses checked, e.g. "RFC 6347 §4.2.1".
+    pub refs: Vec<String>,
+    pub level: Level,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    pub dut: DutRequirement,
+    /// Where the RFC is ambiguous, why the case judges as it does.
+    #[serde(default)]
+    pub ambiguity: Option<String>,
+    pub able_to_fail: Option<AbleToFail>,
+    pub steps: Vec<Spanned<Step>>,
+}
+
+/// One step. Exactly one action key (`handshake`, `send`, `expect`, `wait`, `drop`,
+/// `replay`, `new_client`, `liveness`, `coap`) is set; the others modify it.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    /// A complete, correct handshake with this suite (`psk-ccm8`, ...); `default` takes the
+    /// DUT's first claimed suite.
+    pub handshake: Option<String>,
+    /// Send one message built from defaults: ClientHello, ClientKeyExchange,
+    /// ChangeCipherSpec, Finished, ApplicationData, Alert, HelloRequest, Record.
+    pub send: Option<String>,
+    pub expect: Option<Expect>,
+    /// Do nothing for this long (`500ms`, `2s`).
+    pub wait: Option<String>,
+    /// Discard the next N datagrams the DUT sends (a lossy path).
+    pub drop: Option<u32>,
+    /// Send a datagram kept earlier (`$name`) again.
+    pub replay: Option<String>,
+    /// Start over as a new client from a new source port (state of the old one is kept on
+    /// the DUT side).
+    pub new_client: Option<bool>,
+    /// A fresh, correct handshake from a new source port must still succeed.
+    pub liveness: Option<bool>,
+    pub coap: Option<CoapRequest>,
+
+    // ---- modifiers of `send` ----
+    /// Field overrides of the message (`cookie`, `random`, `cipher_suites`, `client_version`,
+    /// `session_id`, `compression_methods`, `extensions`, `verify_data`, `identity`, `text`,
+    /// `level`, `description`).
+    #[serde(default)]
+    pub with: BTreeMap<String, Value>,
+    pub record: Option<RecordSpec>,
+    pub fragments: Option<FragmentsSpec>,
+    /// The message body as hex, instead of its encoding.
+    pub raw_body: Option<String>,
+    pub message_seq: Option<u16>,
+    /// Keep the datagram(s) this step sends under a name, for `replay`.
+    pub keep_datagram: Option<String>,
+    /// Keep the message out of the handshake transcript.
+    #[serde(default)]
+    pub skip_transcript: bool,
+
+    // ---- modifiers of `handshake` ----
+    /// Use this PSK (hex) instead of the profile's.
+    pub psk_hex: Option<String>,
+    pub psk_identity: Option<String>,
+    /// `success` (default) or `failure`: what the handshake must do.
+    pub outcome: Option<String>,
+
+    /// A comment shown in `dicetest explain`.
+    pub note: Option<String>,
+}
+
+/// A YAML value used in overrides.
+pub type Value = serde_json::Value;
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordSpec {
+    pub content_type: Option<u8>,
+    pub version: Option<u16>,
+    pub epoch: Option<u16>,
+    pub sequence_number: Option<u64>,
+    pub length: Option<u16>,
+    /// Send in the clear even when keys exist.
+    #[serde(default)]
+    pub plaintext: bool,
+    /// XOR into the last bytes (the tag for CCM suites), hex.
+    pub tag_xor: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FragmentsSpec {
+    /// Even fragments of at most this many body bytes.
+    pub max_body: Option<u32>,
+    /// Explicit fragments, in sending order.
+    #[serde(default)]
+    pub list: Vec<FragmentItem>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FragmentItem {
+    pub offset: u32,
+    pub len: u32,
+    /// Header lies.
+    pub length: Option<u32>,
+    pub fragment_offset: Option<u32>,
+    pub fragment_length: Option<u32>,
+    pub message_seq: Option<u16>,
+}
+
+/// What must (or may) come back.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expect {
+    /// A handshake message by name (HelloVerifyRequest, ServerHello, ...).
+    pub message: Option<String>,
+    /// Several handshake messages, in order (ServerHello, ServerHelloDone).
+    pub flight: Option<Vec<String>>,
+    /// A ChangeCipherSpec.
+    pub change_cipher_spec: Option<bool>,
+    /// An alert with this description (`bad_record_mac`, `any`).
+    pub alert: Option<String>,
+    /// `fatal` or `warning`.
+    pub alert_level: Option<String>,
+    /// Application data equal to this text.
+    pub application_data: Option<String>,
+    /// Nothing at all for this long.
+    pub silence: Option<String>,
+    /// The handshake completes (both Finished verified); for steps after manual sends.
+    pub connected: Option<bool>,
+    pub coap: Option<CoapResponse>,
+    /// Alternatives; the first that matches decides. Each may carry `verdict` and `reason`.
+    pub one_of: Option<Vec<Expect>>,
+    /// How long to wait (default: the profile's response time).
+    pub within: Option<String>,
+    /// Fields to check: `name: value` or `name: $var`.
+    #[serde(default)]
+    pub r#match: BTreeMap<String, Value>,
+    /// Values to remember: `var: field`.
+    #[serde(default)]
+    pub keep: BTreeMap<String, String>,
+    /// Message names that must not show up while waiting.
+    #[serde(default)]
+    pub never: Vec<String>,
+    /// Inside `one_of`: the verdict when this alternative is what happened (default pass).
+    pub verdict: Option<String>,
+    /// Inside `one_of`: why that verdict.
+    pub reason: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CoapRequest {
+    pub method: String,
+    pub uri: String,
+    #[serde(default = "con")]
+    pub r#type: String,
+    pub token: Option<String>,
+    pub payload: Option<String>,
+    pub message_id: Option<u16>,
+}
+
+fn con() -> String {
+    "CON".into()
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CoapResponse {
+    /// `2.05`, `4.04`, ...
+    pub code: Option<String>,
+    pub payload: Option<String>,
+    pub payload_contains: Option<String>,
+    pub r#type: Option<String>,
+}
