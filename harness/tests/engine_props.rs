@@ -3,8 +3,9 @@
 //! datagrams (§4.1.2.7, §4.2.4); no datagram makes an endpoint panic, whatever its state; and
 //! application data round-trips under every PSK suite while replays are dropped (§4.1.2.6).
 //!
-//! The `#[ignore]`d tests are engine bugs these properties found, each with a reproduction;
-//! `cargo test -p dicetest --test engine_props -- --ignored` shows them failing until fixed.
+//! The `engine_bug_*` tests reproduce bugs these properties found (plaintext epoch-0 records
+//! acted on after the handshake; ServerHello and ClientKeyExchange taken in any state); they
+//! stay as regression tests.
 //! PROPTEST_CASES=N raises the case counts for a longer hunt.
 
 mod support;
@@ -682,7 +683,6 @@ proptest! {
     /// records are dropped silently): once connected, nothing the peer did not seal under the
     /// session keys may end the association, derail it or change its keys.
     #[test]
-    #[ignore = "ENGINE BUG: plaintext epoch-0 records are acted on after the handshake; see the engine_bug_* tests"]
     fn unauthenticated_datagrams_never_disturb_an_established_association(inputs in vec(unauthenticated(), 1..24)) {
         for target_is_server in [false, true] {
             let (mut c, mut s) = staged_pair(Stage::Connected);
@@ -746,7 +746,6 @@ fn injected_server_hello() -> HandshakeMessage {
 /// RFC 6347 §4.1: epoch-0 records are not discarded after the handshake, so a forged
 /// plaintext alert ends an authenticated association (fatal: Failed; close_notify: Closed).
 #[test]
-#[ignore = "ENGINE BUG: record/layer.rs keeps reading epoch 0 after the handshake"]
 fn engine_bug_plaintext_alert_ends_an_established_association() {
     for (level, description) in [(2u8, 40u8), (1, 0)] {
         for target_is_server in [false, true] {
@@ -773,7 +772,6 @@ fn engine_bug_plaintext_alert_ends_an_established_association() {
 /// A connected client takes a plaintext ServerHello carrying the next message_seq as the
 /// start of a new handshake: it leaves Connected and drops the server's application data.
 #[test]
-#[ignore = "ENGINE BUG: client.rs ServerHello arm has no state check"]
 fn engine_bug_plaintext_server_hello_knocks_a_connected_client_out() {
     let (mut c, mut s) = staged_pair(Stage::Connected);
     // The server's flight 4 and 6 used message_seq 1..=3: the client expects 4 next.
@@ -793,7 +791,6 @@ fn engine_bug_plaintext_server_hello_knocks_a_connected_client_out() {
 /// retransmission timer and moves back to ClientWaitServerHelloDone: it then neither
 /// completes nor times out (RFC 6347 §4.2.4 requires the timer to bound every wait).
 #[test]
-#[ignore = "ENGINE BUG: client.rs ServerHello arm stops the timer in any state"]
 fn engine_bug_injected_server_hello_leaves_the_client_without_a_deadline() {
     let (mut c, mut s) = psk_pair(&[0xC0A8]);
     let mut now = Instant::ZERO;
@@ -848,7 +845,6 @@ fn engine_bug_injected_server_hello_leaves_the_client_without_a_deadline() {
 /// A connected server absorbs a plaintext ClientKeyExchange carrying the next message_seq:
 /// it derives a new master secret, so its key log line no longer matches the session keys.
 #[test]
-#[ignore = "ENGINE BUG: server.rs ClientKeyExchange arm derives keys in any state"]
 fn engine_bug_plaintext_client_key_exchange_rewrites_a_connected_servers_master_secret() {
     let (c, mut s) = staged_pair(Stage::Connected);
     let cke = HandshakeMessage::ClientKeyExchange(ClientKeyExchange::Psk {

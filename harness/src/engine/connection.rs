@@ -107,6 +107,8 @@ pub struct Connection {
     retransmitted_this_datagram: bool,
     /// When our current flight was last sent.
     flight_sent_at: Instant,
+    /// Whether the peer's Finished verified, once one arrived (whoever drives).
+    pub peer_finished_ok: Option<bool>,
 }
 
 impl Connection {
@@ -143,6 +145,7 @@ impl Connection {
             last_handshake_record_seq: 0,
             retransmitted_this_datagram: false,
             flight_sent_at: Instant::ZERO,
+            peer_finished_ok: None,
         }
     }
 
@@ -522,8 +525,23 @@ impl Connection {
         self.flush();
     }
 
-    fn handle_record(&mut self, now: Instant, r: ReceivedRecord) {
+    fn handle_record(&mut self, now: Instant, mut r: ReceivedRecord) {
         let epoch = r.header.epoch;
+        // Once the association is established, records of an earlier epoch are discarded
+        // (RFC 6347 §4.1): otherwise anyone on the path could inject plaintext alerts or
+        // handshake messages. A lost flight 6 is still noticed through the epoch-1 Finished
+        // of the peer's repeated flight 5.
+        if self.autopilot
+            && self.state == State::Connected
+            && epoch < self.records.read_epoch()
+            && r.plaintext.is_some()
+        {
+            r.plaintext = None;
+            r.dropped = Some(super::record::DropReason::UnknownEpoch {
+                epoch,
+                current: self.records.read_epoch(),
+            });
+        }
         let Some(plaintext) = r.plaintext else {
             if matches!(
                 r.dropped,
@@ -575,7 +593,10 @@ impl Connection {
             }
             // Only data protected under the negotiated keys, after the handshake, is
             // delivered (RFC 6347 §4.1: epoch 0 application data is never accepted).
-            ContentType::ApplicationData if self.state == State::Connected && epoch > 0 => {
+            // A script driving by hand sees any authenticated data.
+            ContentType::ApplicationData
+                if (self.state == State::Connected || !self.autopilot) && epoch > 0 =>
+            {
                 self.emit(Event::ApplicationData(plaintext));
             }
             _ => {}
@@ -700,9 +721,41 @@ impl Connection {
             message_seq,
             message: msg.clone(),
         });
+        if self.autopilot && !self.expected_now(&msg) {
+            // A message that has no place in the current state is ignored rather than
+            // allowed to rewrite the negotiated parameters (a forged ServerHello or
+            // ClientKeyExchange must not move an established association).
+            return;
+        }
         match self.config.role {
             Role::Client => self.client_on_message(now, epoch, message_seq, body, msg),
             Role::Server => self.server_on_message(now, epoch, message_seq, body, msg),
+        }
+    }
+
+    /// Whether the automaton can take `msg` in its current state (RFC 6347 §4.2.4 flights).
+    fn expected_now(&self, msg: &HandshakeMessage) -> bool {
+        use HandshakeMessage as M;
+        match (self.state, msg) {
+            (State::ClientWaitServerHello, M::HelloVerifyRequest(_) | M::ServerHello(_)) => true,
+            (
+                State::ClientWaitServerHelloDone,
+                M::Certificate(_)
+                | M::ServerKeyExchange(_)
+                | M::CertificateRequest(_)
+                | M::ServerHelloDone(_),
+            ) => true,
+            (State::ClientWaitFinished, M::Finished(_)) => true,
+            (State::ServerWaitClientHello, M::ClientHello(_)) => true,
+            (State::ServerWaitClientKeyExchange, M::Certificate(_) | M::ClientKeyExchange(_)) => {
+                true
+            }
+            (State::ServerWaitCertificateVerify, M::CertificateVerify(_)) => true,
+            (State::ServerWaitFinished, M::Finished(_)) => true,
+            // Renegotiation attempts are answered (refused) by the server automaton.
+            (State::Connected, M::ClientHello(_)) if self.config.role == Role::Server => true,
+            (_, M::HelloRequest(_)) => true,
+            _ => false,
         }
     }
 
@@ -719,8 +772,8 @@ impl Connection {
         verify.len() == expected.len() && subtle_eq(verify, &expected)
     }
 
-    /// Our Finished for the transcript so far.
-    pub(super) fn our_finished(&self) -> Vec<u8> {
+    /// Our Finished verify_data for the transcript so far.
+    pub fn our_finished(&self) -> Vec<u8> {
         let label = match self.config.role {
             Role::Client => FinishedLabel::Client,
             Role::Server => FinishedLabel::Server,

@@ -125,6 +125,7 @@ impl Connection {
             }
             HandshakeMessage::Finished(fin) => {
                 let ok = self.check_peer_finished(&fin.verify_data);
+                self.peer_finished_ok = Some(ok);
                 self.transcript.add(msg_type, message_seq, body);
                 if !self.autopilot || self.state != State::ServerWaitFinished {
                     return;
