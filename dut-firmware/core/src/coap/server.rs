@@ -1,0 +1,447 @@
+//! The device's CoAP resources and request handling (RFC 7252 §5), with a small
+//! duplicate cache (§4.5) so that a repeated confirmable request is answered again
+//! without being executed again.
+//!
+//! | path | methods | representation |
+//! |---|---|---|
+//! | `/light` | GET, PUT `on`/`off` | text/plain `on` or `off` |
+//! | `/sensors/temperature` | GET | text/plain, degrees Celsius, one decimal |
+//! | `/sensors/humidity` | GET | text/plain, percent relative humidity, one decimal |
+//! | `/.well-known/core` | GET | RFC 6690 link format |
+
+use core::fmt::Write as _;
+
+use super::message::*;
+use crate::dtls::session::Application;
+use crate::peer::PeerAddr;
+
+/// EXCHANGE_LIFETIME with the default transmission parameters (RFC 7252 §4.8.2): how long
+/// a message ID from one peer may come again as a duplicate.
+pub const EXCHANGE_LIFETIME_MS: u64 = 247_000;
+
+/// Duplicate cache: entries and the longest response each keeps.
+pub const CACHE_ENTRIES: usize = 4;
+pub const CACHE_RESPONSE: usize = 160;
+
+/// RFC 6690 §2 links, with resource types and interface descriptions (RFC 6690 §3.1-3.2).
+const WELL_KNOWN_CORE: &[u8] = b"</light>;rt=\"light\";if=\"core.a\",\
+</sensors/temperature>;rt=\"temperature\";if=\"core.s\",\
+</sensors/humidity>;rt=\"humidity\";if=\"core.s\"";
+
+/// The simulated sensor readings, set by the caller (a real board reads hardware).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Sensors {
+    /// Tenths of a degree Celsius.
+    pub temperature_decicelsius: i32,
+    /// Tenths of a percent relative humidity.
+    pub humidity_permille: u16,
+}
+
+impl Default for Sensors {
+    fn default() -> Self {
+        Sensors {
+            temperature_decicelsius: 215,
+            humidity_permille: 450,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+struct CacheEntry {
+    peer: PeerAddr,
+    mid: u16,
+    at_ms: u64,
+    len: usize,
+    response: [u8; CACHE_RESPONSE],
+}
+
+#[derive(Clone, Debug)]
+pub struct CoapServer {
+    pub light_on: bool,
+    pub sensors: Sensors,
+    /// The `coap_token_not_echoed` fault.
+    pub token_not_echoed: bool,
+    cache: [Option<CacheEntry>; CACHE_ENTRIES],
+    next_mid: u16,
+    /// Requests executed (not answered from the cache), for tests and reports.
+    pub executed: u32,
+}
+
+impl CoapServer {
+    pub fn new(first_mid: u16) -> Self {
+        CoapServer {
+            light_on: false,
+            sensors: Sensors::default(),
+            token_not_echoed: false,
+            cache: [None; CACHE_ENTRIES],
+            next_mid: first_mid,
+            executed: 0,
+        }
+    }
+
+    fn cached(&self, now: u64, peer: &PeerAddr, mid: u16) -> Option<&CacheEntry> {
+        self.cache.iter().flatten().find(|e| {
+            e.peer == *peer && e.mid == mid && now.saturating_sub(e.at_ms) < EXCHANGE_LIFETIME_MS
+        })
+    }
+
+    fn remember(&mut self, now: u64, peer: &PeerAddr, mid: u16, response: &[u8]) {
+        if response.len() > CACHE_RESPONSE {
+            return; // not kept: a repeat is executed again (all resources are idempotent)
+        }
+        // Replace an expired or the oldest entry.
+        let slot = self
+            .cache
+            .iter()
+            .position(|e| e.is_none_or(|e| now.saturating_sub(e.at_ms) >= EXCHANGE_LIFETIME_MS))
+            .unwrap_or_else(|| {
+                (0..CACHE_ENTRIES)
+                    .min_by_key(|&i| self.cache[i].map_or(0, |e| e.at_ms))
+                    .unwrap_or(0)
+            });
+        let mut e = CacheEntry {
+            peer: *peer,
+            mid,
+            at_ms: now,
+            len: response.len(),
+            response: [0; CACHE_RESPONSE],
+        };
+        e.response[..response.len()].copy_from_slice(response);
+        self.cache[slot] = Some(e);
+    }
+
+    /// Handles one request; see the module table.
+    fn respond(&mut self, req: &Message<'_>, out: &mut [u8]) -> Option<usize> {
+        let (mtype, mid) = if req.mtype == CON {
+            // §5.2.1: a piggybacked response in the ACK, same message ID.
+            (ACK, req.mid)
+        } else {
+            // §5.2.3: a NON request gets a NON response with a fresh message ID.
+            let m = self.next_mid;
+            self.next_mid = self.next_mid.wrapping_add(1);
+            (NON, m)
+        };
+        let token: &[u8] = if self.token_not_echoed {
+            &[]
+        } else {
+            req.token
+        };
+        let reply = |out: &mut [u8], code: u8, format: Option<u16>, payload: &[u8]| {
+            let mut b = Builder::new(out, mtype, code, mid, token).ok()?;
+            if let Some(f) = format {
+                b.option_uint(CONTENT_FORMAT, f as u32).ok()?;
+            }
+            b.payload(payload).ok()
+        };
+
+        // Collect the path; refuse unrecognised critical options (§5.4.1) and repeated
+        // non-repeatable ones (§5.4.5).
+        let mut path = [0u8; 64];
+        let mut path_len = 0;
+        let mut content_format: Option<u32> = None;
+        let mut accept: Option<u32> = None;
+        let mut seen_cf = 0;
+        let mut seen_accept = 0;
+        for o in req.options() {
+            match o.number {
+                URI_PATH => {
+                    if path_len > 0 || o.value.is_empty() {
+                        if path_len + 1 > path.len() {
+                            return reply(out, NOT_FOUND, None, &[]);
+                        }
+                        path[path_len] = b'/';
+                        path_len += 1;
+                    }
+                    if path_len + o.value.len() > path.len() {
+                        return reply(out, NOT_FOUND, None, &[]);
+                    }
+                    path[path_len..path_len + o.value.len()].copy_from_slice(o.value);
+                    path_len += o.value.len();
+                }
+                URI_HOST | URI_PORT | URI_QUERY => {}
+                CONTENT_FORMAT => {
+                    seen_cf += 1;
+                    content_format = Some(uint(o.value));
+                }
+                ACCEPT => {
+                    seen_accept += 1;
+                    accept = Some(uint(o.value));
+                }
+                PROXY_URI | PROXY_SCHEME => {
+                    return reply(out, PROXYING_NOT_SUPPORTED, None, &[]);
+                }
+                n if n % 2 == 1 => return reply(out, BAD_OPTION, None, &[]),
+                _ => {} // elective: ignored (§5.4.1), Observe included
+            }
+        }
+        if seen_cf > 1 || seen_accept > 1 {
+            return reply(out, BAD_OPTION, None, &[]);
+        }
+        let path = &path[..path_len];
+        self.executed += 1;
+
+        let format = match path {
+            b"light" | b"sensors/temperature" | b"sensors/humidity" => TEXT_PLAIN,
+            b".well-known/core" => LINK_FORMAT,
+            _ => return reply(out, NOT_FOUND, None, &[]),
+        };
+        match (path, req.code) {
+            (_, GET) => {
+                if accept.is_some_and(|a| a != format as u32) {
+                    return reply(out, NOT_ACCEPTABLE, None, &[]);
+                }
+                let mut text = Text::default();
+                match path {
+                    b"light" => {
+                        let _ = text.write_str(if self.light_on { "on" } else { "off" });
+                    }
+                    b"sensors/temperature" => {
+                        write_tenths(&mut text, self.sensors.temperature_decicelsius);
+                    }
+                    b"sensors/humidity" => {
+                        write_tenths(&mut text, self.sensors.humidity_permille as i32);
+                    }
+                    _ => return reply(out, CONTENT, Some(LINK_FORMAT), WELL_KNOWN_CORE),
+                }
+                reply(out, CONTENT, Some(format), text.as_bytes())
+            }
+            (b"light", PUT) => {
+                if content_format.is_some_and(|f| f != TEXT_PLAIN as u32) {
+                    return reply(out, UNSUPPORTED_CONTENT_FORMAT, None, &[]);
+                }
+                match req.payload {
+                    b"on" => self.light_on = true,
+                    b"off" => self.light_on = false,
+                    _ => return reply(out, BAD_REQUEST, None, b"payload: on or off"),
+                }
+                reply(out, CHANGED, None, &[])
+            }
+            _ => reply(out, METHOD_NOT_ALLOWED, None, &[]),
+        }
+    }
+}
+
+/// A uint option value (§3.2), saturating past 4 bytes.
+fn uint(v: &[u8]) -> u32 {
+    if v.len() > 4 {
+        return u32::MAX;
+    }
+    v.iter().fold(0, |acc, &b| acc << 8 | b as u32)
+}
+
+/// "21.5" from 215, "-0.3" from -3.
+fn write_tenths(t: &mut Text, v: i32) {
+    let sign = if v < 0 { "-" } else { "" };
+    let a = v.unsigned_abs();
+    let _ = write!(t, "{sign}{}.{}", a / 10, a % 10);
+}
+
+/// A small fixed buffer implementing `fmt::Write`.
+#[derive(Default)]
+struct Text {
+    buf: [u8; 16],
+    len: usize,
+}
+
+impl Text {
+    fn as_bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+}
+
+impl core::fmt::Write for Text {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        let end = self.len + s.len();
+        self.buf
+            .get_mut(self.len..end)
+            .ok_or(core::fmt::Error)?
+            .copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
+impl Application for CoapServer {
+    fn on_data(
+        &mut self,
+        now_ms: u64,
+        peer: &PeerAddr,
+        request: &[u8],
+        out: &mut [u8],
+    ) -> Option<usize> {
+        let req = match Message::parse(request) {
+            Ok(m) => m,
+            Err(_) => {
+                // §4.2/§4.3: a malformed CON or NON is rejected with RST when its message
+                // ID can be read; an unknown version is silently ignored (§3).
+                let [first, _, m0, m1, ..] = *request else {
+                    return None;
+                };
+                if first >> 6 != 1 || (first >> 4) & 3 > NON {
+                    return None;
+                }
+                return Builder::new(out, RST, EMPTY, u16::from_be_bytes([m0, m1]), &[])
+                    .ok()?
+                    .payload(&[])
+                    .ok();
+            }
+        };
+        match req.mtype {
+            ACK | RST => return None, // the device sends no CON, so nothing to match
+            _ => {}
+        }
+        if req.code == EMPTY {
+            // §4.3: an Empty CON is a ping, answered with RST; an Empty NON is ignored.
+            return if req.mtype == CON {
+                Builder::new(out, RST, EMPTY, req.mid, &[])
+                    .ok()?
+                    .payload(&[])
+                    .ok()
+            } else {
+                None
+            };
+        }
+        if !req.is_request() {
+            // A response sent to a server: rejected (§4.2, §4.3).
+            return if req.mtype == CON {
+                Builder::new(out, RST, EMPTY, req.mid, &[])
+                    .ok()?
+                    .payload(&[])
+                    .ok()
+            } else {
+                None
+            };
+        }
+        if req.mtype == CON {
+            if let Some(e) = self.cached(now_ms, peer, req.mid) {
+                // §4.5: the same response again, the request not executed again.
+                let n = e.len;
+                out.get_mut(..n)?.copy_from_slice(&e.response[..n]);
+                return Some(n);
+            }
+        }
+        let n = self.respond(&req, out)?;
+        if req.mtype == CON {
+            self.remember(now_ms, peer, req.mid, out.get(..n)?);
+        }
+        Some(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn peer() -> PeerAddr {
+        PeerAddr::from_ipv4([127, 0, 0, 1], 9)
+    }
+
+    fn request(mtype: u8, code: u8, mid: u16, path: &[&str], payload: &[u8]) -> std::vec::Vec<u8> {
+        let mut buf = [0u8; 256];
+        let mut b = Builder::new(&mut buf, mtype, code, mid, &[0xca, 0xfe]).unwrap();
+        for seg in path {
+            b.option(URI_PATH, seg.as_bytes()).unwrap();
+        }
+        let n = b.payload(payload).unwrap();
+        buf[..n].to_vec()
+    }
+
+    fn ask(s: &mut CoapServer, req: &[u8]) -> (u8, u8, u16, std::vec::Vec<u8>, std::vec::Vec<u8>) {
+        let mut out = [0u8; 256];
+        let n = s.on_data(0, &peer(), req, &mut out).expect("a response");
+        let m = Message::parse(&out[..n]).unwrap();
+        (m.mtype, m.code, m.mid, m.token.to_vec(), m.payload.to_vec())
+    }
+
+    #[test]
+    fn put_light_on_then_get_shows_on() {
+        let mut s = CoapServer::new(100);
+        let (t, c, mid, tok, _) = ask(&mut s, &request(CON, PUT, 1, &["light"], b"on"));
+        assert_eq!(
+            (t, c, mid, tok.as_slice()),
+            (ACK, CHANGED, 1, &[0xca, 0xfe][..])
+        );
+        let (_, c, _, _, p) = ask(&mut s, &request(CON, GET, 2, &["light"], b""));
+        assert_eq!((c, p.as_slice()), (CONTENT, &b"on"[..]));
+        let (_, c, _, _, _) = ask(&mut s, &request(CON, PUT, 3, &["light"], b"dim"));
+        assert_eq!(c, BAD_REQUEST);
+    }
+
+    #[test]
+    fn codes_for_unknown_paths_wrong_methods_and_sensors() {
+        let mut s = CoapServer::new(100);
+        s.sensors.temperature_decicelsius = -35;
+        assert_eq!(
+            ask(&mut s, &request(CON, GET, 1, &["nope"], b"")).1,
+            NOT_FOUND
+        );
+        assert_eq!(
+            ask(&mut s, &request(CON, POST, 2, &["light"], b"")).1,
+            METHOD_NOT_ALLOWED
+        );
+        assert_eq!(
+            ask(
+                &mut s,
+                &request(CON, PUT, 3, &["sensors", "humidity"], b"1")
+            )
+            .1,
+            METHOD_NOT_ALLOWED
+        );
+        let (_, c, _, _, p) = ask(
+            &mut s,
+            &request(CON, GET, 4, &["sensors", "temperature"], b""),
+        );
+        assert_eq!((c, p.as_slice()), (CONTENT, &b"-3.5"[..]));
+        let (_, c, _, _, p) = ask(&mut s, &request(CON, GET, 5, &["sensors", "humidity"], b""));
+        assert_eq!((c, p.as_slice()), (CONTENT, &b"45.0"[..]));
+        let (_, c, _, _, p) = ask(&mut s, &request(CON, GET, 6, &[".well-known", "core"], b""));
+        assert_eq!(c, CONTENT);
+        assert!(p.starts_with(b"</light>"));
+    }
+
+    #[test]
+    fn non_gets_non_with_a_fresh_mid_and_duplicates_come_from_the_cache() {
+        let mut s = CoapServer::new(500);
+        let (t, _, mid, _, _) = ask(&mut s, &request(NON, GET, 9, &["light"], b""));
+        assert_eq!((t, mid), (NON, 500));
+        let before = s.executed;
+        let req = request(CON, PUT, 77, &["light"], b"on");
+        let first = ask(&mut s, &req);
+        s.light_on = false; // if the repeat were executed, the light would be on again
+        let again = ask(&mut s, &req);
+        assert_eq!(first, again);
+        assert!(!s.light_on, "the duplicate was executed a second time");
+        assert_eq!(s.executed, before + 1);
+    }
+
+    #[test]
+    fn unknown_critical_option_ping_and_malformed_messages() {
+        let mut s = CoapServer::new(1);
+        let mut buf = [0u8; 64];
+        let mut b = Builder::new(&mut buf, CON, GET, 5, &[]).unwrap();
+        b.option(URI_PATH, b"light").unwrap();
+        b.option(23, &[0]).unwrap(); // Block2: critical, not implemented
+        let n = b.payload(&[]).unwrap();
+        assert_eq!(ask(&mut s, &buf[..n]).1, BAD_OPTION);
+        let ping = [0x40, 0, 0x12, 0x34];
+        let (t, c, mid, _, _) = ask(&mut s, &ping);
+        assert_eq!((t, c, mid), (RST, EMPTY, 0x1234));
+        let bad = [0x40, 1, 0, 8, 0xff];
+        let (t, _, mid, _, _) = ask(&mut s, &bad);
+        assert_eq!((t, mid), (RST, 8));
+        let mut out = [0u8; 16];
+        assert_eq!(
+            s.on_data(0, &peer(), &[0x60, 0x45, 0, 1], &mut out),
+            None,
+            "ACK"
+        );
+    }
+
+    #[test]
+    fn token_fault_drops_the_token() {
+        let mut s = CoapServer::new(1);
+        s.token_not_echoed = true;
+        let (_, _, _, tok, _) = ask(&mut s, &request(CON, GET, 1, &["light"], b""));
+        assert!(tok.is_empty());
+    }
+}

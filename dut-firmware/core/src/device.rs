@@ -1,0 +1,296 @@
+//! The device: a table of DTLS sessions keyed by peer address, the stateless cookie
+//! exchange in front of it (RFC 6347 §4.2.1), and the CoAP server behind it.
+
+use crate::coap::{CoapServer, Sensors};
+use crate::codec::Writer;
+use crate::config::Config;
+use crate::crypto::Drbg;
+use crate::dtls::alert;
+use crate::dtls::cookie::CookieJar;
+use crate::dtls::epoch::WriteState;
+use crate::dtls::hello::negotiate;
+use crate::dtls::messages::{
+    hello_verify_request_body, next_fragment, write_message, ClientHello, HandshakeHeader,
+    CLIENT_HELLO, HELLO_VERIFY_REQUEST,
+};
+use crate::dtls::output::Output;
+use crate::dtls::record::{next_record, RecordHeader, ALERT, DTLS1_0, HANDSHAKE};
+use crate::dtls::session::{Ctx, Session, State};
+use crate::peer::PeerAddr;
+
+/// Largest record fragment the device decrypts (a 1 KB record plus protection overhead).
+pub const RX_BUF: usize = 1024 + 64;
+/// Largest datagram the device builds.
+pub const TX_BUF: usize = 1280;
+/// Largest CoAP response.
+pub const APP_BUF: usize = 256;
+
+/// The reference device with room for `N` concurrent DTLS sessions.
+pub struct Device<const N: usize = 4> {
+    config: Config,
+    rng: Drbg,
+    cookies: CookieJar,
+    sessions: [Session; N],
+    coap: CoapServer,
+    rx: [u8; RX_BUF],
+    tx: [u8; TX_BUF],
+    app_buf: [u8; APP_BUF],
+}
+
+/// A summary of one session, for the caller's logs and tests.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SessionInfo {
+    pub peer: PeerAddr,
+    pub connected: bool,
+    pub cipher_suite: u16,
+}
+
+impl<const N: usize> Device<N> {
+    pub fn new(config: Config) -> Self {
+        let mut rng = Drbg::new(&config.seed);
+        let cookies = CookieJar::new(&mut rng, 0);
+        let mut mid = [0u8; 2];
+        rng.fill(&mut mid);
+        let mut coap = CoapServer::new(u16::from_be_bytes(mid));
+        coap.token_not_echoed = config.faults.coap_token_not_echoed;
+        Device {
+            config,
+            rng,
+            cookies,
+            sessions: core::array::from_fn(|_| Session::default()),
+            coap,
+            rx: [0; RX_BUF],
+            tx: [0; TX_BUF],
+            app_buf: [0; APP_BUF],
+        }
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Mixes entropy from a hardware source into the random bit generator.
+    pub fn add_entropy(&mut self, entropy: &[u8]) {
+        self.rng.reseed(entropy);
+    }
+
+    pub fn light_on(&self) -> bool {
+        self.coap.light_on
+    }
+
+    pub fn sensors_mut(&mut self) -> &mut Sensors {
+        &mut self.coap.sensors
+    }
+
+    /// CoAP requests executed so far (duplicates answered from the cache do not count).
+    pub fn coap_requests_executed(&self) -> u32 {
+        self.coap.executed
+    }
+
+    /// The sessions in use.
+    pub fn sessions(&self) -> impl Iterator<Item = SessionInfo> + '_ {
+        self.sessions
+            .iter()
+            .filter(|s| !s.is_free())
+            .map(|s| SessionInfo {
+                peer: s.peer,
+                connected: s.is_connected(),
+                cipher_suite: s.cipher_suite(),
+            })
+    }
+
+    /// One UDP datagram from `peer`, received at `now_ms`. Answers go to `out`.
+    pub fn handle_datagram(
+        &mut self,
+        now_ms: u64,
+        peer: PeerAddr,
+        datagram: &[u8],
+        out: &mut impl FnMut(&PeerAddr, &[u8]),
+    ) {
+        let Device {
+            config,
+            rng,
+            cookies,
+            sessions,
+            coap,
+            rx,
+            tx,
+            app_buf,
+        } = self;
+        cookies.rotate_if_due(now_ms, config.cookie_rotation_ms, rng);
+        let mut o = Output::new(tx, config.max_datagram, peer, out, rng);
+        let ctx = Ctx { config, now_ms };
+        let mut rest = datagram;
+        // Records one by one (§4.1.1); the first that does not parse ends the datagram.
+        while let Ok((h, fragment, r)) = next_record(rest) {
+            rest = r;
+            if let Some((hh, body)) = plaintext_client_hello(&ctx, &h, fragment) {
+                on_client_hello(&ctx, &mut o, sessions, cookies, peer, &h, &hh, body);
+                continue;
+            }
+            if let Some(s) = find(sessions, &peer) {
+                s.on_record(&ctx, &mut o, coap, rx, app_buf, &h, fragment);
+            }
+            // No session and no ClientHello: dropped (nothing to answer to).
+        }
+        if let Some(s) = find(sessions, &peer) {
+            s.answer_peer_retransmission(&mut o);
+        }
+        o.flush();
+    }
+
+    /// When the device next needs [`Device::handle_timeout`] (a retransmission timer).
+    pub fn poll_timeout(&self) -> Option<u64> {
+        self.sessions.iter().filter_map(|s| s.deadline()).min()
+    }
+
+    /// Fires the timers that are due at `now_ms`.
+    pub fn handle_timeout(&mut self, now_ms: u64, out: &mut impl FnMut(&PeerAddr, &[u8])) {
+        let Device {
+            config,
+            rng,
+            sessions,
+            tx,
+            ..
+        } = self;
+        let mut o = Output::new(tx, config.max_datagram, PeerAddr::default(), out, rng);
+        let ctx = Ctx { config, now_ms };
+        for s in sessions.iter_mut() {
+            if s.deadline().is_some_and(|d| d <= now_ms) {
+                s.on_timeout(&ctx, &mut o);
+            }
+        }
+        o.flush();
+    }
+}
+
+fn find<'s>(sessions: &'s mut [Session], peer: &PeerAddr) -> Option<&'s mut Session> {
+    sessions
+        .iter_mut()
+        .find(|s| !s.is_free() && s.peer == *peer)
+}
+
+/// A record that carries a ClientHello in the clear: in epoch 0, or (the
+/// `accept_client_hello_in_epoch_1` fault) in a record claiming epoch 1.
+fn plaintext_client_hello<'a>(
+    ctx: &Ctx<'_>,
+    h: &RecordHeader,
+    fragment: &'a [u8],
+) -> Option<(HandshakeHeader, &'a [u8])> {
+    if h.content_type != HANDSHAKE {
+        return None;
+    }
+    let epoch_ok =
+        h.epoch == 0 || (h.epoch == 1 && ctx.config.faults.accept_client_hello_in_epoch_1);
+    if !epoch_ok {
+        return None;
+    }
+    let (hh, body, _) = next_fragment(fragment).ok()?;
+    (hh.msg_type == CLIENT_HELLO).then_some((hh, body))
+}
+
+/// Picks a slot for a new handshake: a free one, else the oldest unfinished handshake,
+/// else the least recently active connection (under pressure the device prefers to keep
+/// associations that completed).
+fn allocate(sessions: &[Session]) -> Option<usize> {
+    if let Some(i) = sessions.iter().position(|s| s.is_free()) {
+        return Some(i);
+    }
+    let oldest_unfinished = (0..sessions.len())
+        .filter(|&i| sessions[i].is_unfinished())
+        .min_by_key(|&i| sessions[i].created_ms);
+    oldest_unfinished.or_else(|| (0..sessions.len()).min_by_key(|&i| sessions[i].last_active_ms))
+}
+
+/// An unprotected fatal alert answering a ClientHello that cannot go on, numbered like
+/// the HelloVerifyRequest would be (§4.2.1).
+fn plain_alert(o: &mut Output<'_>, peer: PeerAddr, seq: u64, description: u8) {
+    let mut w = WriteState {
+        epoch: 0,
+        seq,
+        keys: None,
+    };
+    o.retarget(peer);
+    o.record(&mut w, ALERT, &[alert::FATAL, description]);
+}
+
+/// The stateless front door (RFC 6347 §4.2.1): a ClientHello without a valid cookie gets
+/// a HelloVerifyRequest and leaves no state; one with a valid cookie starts a session.
+#[allow(clippy::too_many_arguments)]
+fn on_client_hello(
+    ctx: &Ctx<'_>,
+    o: &mut Output<'_>,
+    sessions: &mut [Session],
+    cookies: &CookieJar,
+    peer: PeerAddr,
+    h: &RecordHeader,
+    hh: &HandshakeHeader,
+    body: &[u8],
+) {
+    let faults = &ctx.config.faults;
+    // Without state there is nowhere to reassemble: a ClientHello must come whole. (It is
+    // the client's smallest-MTU message; RFC 6347 §4.2.3 fragmentation is for larger ones.)
+    if !hh.is_whole() {
+        return;
+    }
+    let ch = match ClientHello::parse(body) {
+        Ok(ch) => ch,
+        Err(_) => {
+            plain_alert(o, peer, h.seq, alert::DECODE_ERROR);
+            return;
+        }
+    };
+    let existing = sessions.iter().position(|s| !s.is_free() && s.peer == peer);
+    if let Some(i) = existing {
+        let s = &mut sessions[i];
+        if s.is_unfinished() && s.state != State::HelloVerifySent && *s.client_random() == ch.random
+        {
+            // The client repeats flight 3: flight 4 went missing (§4.2.4).
+            s.peer_retransmitted = true;
+            return;
+        }
+        if s.is_connected() && *s.client_random() == ch.random {
+            return; // a late copy of the hello that began this connection
+        }
+    }
+    let bind = !faults.cookie_not_bound_to_params;
+    let cookie_ok = faults.no_hello_verify_request || cookies.verify(ch.cookie, &ch, &peer, bind);
+    if !cookie_ok {
+        let cookie = cookies.make(&ch, &peer, bind);
+        let mut hvr = [0u8; 40];
+        let Ok(n) = hello_verify_request_body(&cookie, &mut hvr) else {
+            return;
+        };
+        let mut msg = [0u8; 52];
+        let mut w = Writer::new(&mut msg);
+        // The HelloVerifyRequest echoes the ClientHello's message_seq and record sequence
+        // number (§4.2.1, §4.2.2): a stateless server has no counters of its own.
+        if write_message(&mut w, HELLO_VERIFY_REQUEST, hh.message_seq, &hvr[..n]).is_err() {
+            return;
+        }
+        let len = w.len();
+        let mut ws = WriteState {
+            epoch: 0,
+            seq: h.seq,
+            keys: None,
+        };
+        o.retarget(peer);
+        o.record_with_version(&mut ws, HANDSHAKE, DTLS1_0, &msg[..len]);
+        if faults.retransmit_hello_verify_request {
+            if let Some(i) = existing.or_else(|| allocate(sessions)) {
+                sessions[i].keep_hello_verify_request(ctx, peer, &msg[..len], h.seq);
+            }
+        }
+        return;
+    }
+    match negotiate(ctx.config, &ch, None) {
+        Err(d) => plain_alert(o, peer, h.seq, d),
+        Ok(neg) => {
+            // A valid cookie proves the address (§4.2.8): an older association with the
+            // same address gives way to the new handshake.
+            if let Some(i) = existing.or_else(|| allocate(sessions)) {
+                sessions[i].begin(ctx, o, peer, &ch, hh.message_seq, h.seq, body, neg, false);
+            }
+        }
+    }
+}

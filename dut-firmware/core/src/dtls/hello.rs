@@ -1,0 +1,68 @@
+//! Choosing the handshake's parameters from a ClientHello (RFC 5246 §7.4.1.2-3, RFC 7627,
+//! RFC 5746). Errors are the alert description to send.
+
+use super::alert;
+use super::messages::{ClientHello, EMPTY_RENEGOTIATION_INFO_SCSV};
+use super::record::DTLS1_2;
+use crate::config::Config;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Negotiated {
+    pub suite: u16,
+    pub extended_master_secret: bool,
+    /// The client signalled RFC 5746 support (SCSV or the extension).
+    pub secure_renegotiation: bool,
+}
+
+/// `renegotiating`: the client_verify_data of the connection being renegotiated (only
+/// reachable with the `accept_renegotiation` fault).
+pub fn negotiate(
+    config: &Config,
+    ch: &ClientHello<'_>,
+    renegotiating: Option<&[u8; 12]>,
+) -> Result<Negotiated, u8> {
+    // DTLS version numbers count down: 1.2 is 0xfefd, anything later is smaller. A client
+    // offering only DTLS 1.0 (0xfeff) gets protocol_version (RFC 5246 §E.1, RFC 6347 §4.1).
+    if ch.client_version > DTLS1_2 {
+        return Err(alert::PROTOCOL_VERSION);
+    }
+    let ext = ch.extensions().map_err(|_| alert::DECODE_ERROR)?;
+    let scsv = ch.offers_suite(EMPTY_RENEGOTIATION_INFO_SCSV);
+    match renegotiating {
+        None => {
+            // RFC 5746 §3.6: on an initial handshake the extension must be empty.
+            if ext.renegotiation_info.is_some_and(|ri| !ri.is_empty()) {
+                return Err(alert::HANDSHAKE_FAILURE);
+            }
+        }
+        Some(client_verify) => {
+            // RFC 5746 §3.7: no SCSV, and the extension must carry client_verify_data.
+            if scsv
+                || ext
+                    .renegotiation_info
+                    .is_some_and(|ri| ri != client_verify.as_slice())
+            {
+                return Err(alert::HANDSHAKE_FAILURE);
+            }
+        }
+    }
+    if !ch.offers_null_compression() {
+        return Err(alert::ILLEGAL_PARAMETER);
+    }
+    if config.require_extended_master_secret && !ext.extended_master_secret {
+        // RFC 7627 §5.2: a server that requires EMS aborts with handshake_failure.
+        return Err(alert::HANDSHAKE_FAILURE);
+    }
+    // The server's preference decides (RFC 5246 §7.4.1.3 leaves it to the server).
+    let suite = config
+        .cipher_suites
+        .iter()
+        .copied()
+        .find(|&s| config.accepts_suite(s) && ch.offers_suite(s))
+        .ok_or(alert::HANDSHAKE_FAILURE)?;
+    Ok(Negotiated {
+        suite,
+        extended_master_secret: ext.extended_master_secret,
+        secure_renegotiation: scsv || ext.renegotiation_info.is_some(),
+    })
+}

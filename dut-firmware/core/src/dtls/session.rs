@@ -1,0 +1,769 @@
+//! One peer's DTLS association on the server side: the handshake of RFC 6347 §4.2.4's
+//! flights 3-6 (flights 1-2, the cookie exchange, are stateless: see `device.rs`), then
+//! protected application data until close_notify or a fatal alert.
+//!
+//! ```text
+//!   ClientHello (cookie) ──►                      begin(): flight 4
+//!                        ◄── ServerHello, ServerHelloDone
+//!   ClientKeyExchange    ──►   WaitClientKeyExchange → WaitChangeCipherSpec
+//!   ChangeCipherSpec     ──►   → WaitFinished (read epoch + 1)
+//!   Finished             ──►   → Connected: flight 6
+//!                        ◄── ChangeCipherSpec, Finished
+//! ```
+
+use sha2::{Digest, Sha256};
+
+use super::alert;
+use super::epoch::{ReadState, WriteState};
+use super::hello::{negotiate, Negotiated};
+use super::messages::{
+    self, parse_psk_client_key_exchange, server_hello_body, write_message, ClientHello,
+    HandshakeHeader, ServerHelloParams, CLIENT_HELLO, CLIENT_KEY_EXCHANGE, FINISHED, SERVER_HELLO,
+    SERVER_HELLO_DONE,
+};
+use super::output::Output;
+use super::reassembly::{Reassembler, ReassemblyError};
+use super::record::{
+    RecordHeader, ALERT, APPLICATION_DATA, CHANGE_CIPHER_SPEC, DTLS1_0, DTLS1_2, HANDSHAKE,
+};
+use super::replay::ReplayWindow;
+use crate::codec::Writer;
+use crate::config::{Config, Faults};
+use crate::crypto::prf::{master_secret, psk_premaster, verify_data, MAX_PREMASTER_LEN};
+use crate::crypto::protect::RecordContext;
+use crate::crypto::{ct_eq, RecordKeys};
+use crate::peer::PeerAddr;
+
+/// Bytes kept of our last flight for retransmission: ServerHello with two extensions and
+/// ServerHelloDone, or Finished, or a HelloVerifyRequest.
+pub const FLIGHT_BUF: usize = 128;
+
+/// Longest complete client handshake message the state machine acts on after reassembly
+/// (ClientKeyExchange with the longest identity the device knows, or Finished).
+const MESSAGE_BUF: usize = 2 + crate::config::MAX_IDENTITY_LEN + 8;
+
+/// What carries the decrypted application data up and the response down.
+pub trait Application {
+    /// `request` arrived from `peer`; write a response into `response` and return its
+    /// length, or `None` to send nothing.
+    fn on_data(
+        &mut self,
+        now_ms: u64,
+        peer: &PeerAddr,
+        request: &[u8],
+        response: &mut [u8],
+    ) -> Option<usize>;
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum State {
+    Free,
+    /// Only with the `retransmit_hello_verify_request` fault: state kept after the
+    /// HelloVerifyRequest, which a correct server never keeps (§4.2.1).
+    HelloVerifySent,
+    WaitClientKeyExchange,
+    WaitChangeCipherSpec,
+    WaitFinished,
+    Connected,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum FlightKind {
+    None,
+    HelloVerify,
+    ServerHello,
+    Finished,
+}
+
+/// The retransmission timer of our current flight (§4.2.4.1).
+#[derive(Clone, Copy, Debug)]
+struct Timer {
+    deadline_ms: u64,
+    timeout_ms: u64,
+    count: u8,
+}
+
+/// What the caller passes down with each event.
+#[derive(Clone, Copy, Debug)]
+pub struct Ctx<'a> {
+    pub config: &'a Config,
+    pub now_ms: u64,
+}
+
+impl Ctx<'_> {
+    fn faults(&self) -> &Faults {
+        &self.config.faults
+    }
+}
+
+#[derive(Clone)]
+pub struct Session {
+    pub peer: PeerAddr,
+    pub state: State,
+    pub created_ms: u64,
+    pub last_active_ms: u64,
+    suite: u16,
+    extended_master_secret: bool,
+    secure_renegotiation: bool,
+    client_random: [u8; 32],
+    server_random: [u8; 32],
+    master: [u8; 48],
+    /// Running hash of the handshake messages in their unfragmented form (§4.2.6).
+    transcript: Sha256,
+    next_receive_seq: u16,
+    next_send_seq: u16,
+    reassembly: Reassembler,
+    /// Keys derived from ClientKeyExchange, installed by ChangeCipherSpec: (client write,
+    /// server write).
+    pending: Option<(RecordKeys, RecordKeys)>,
+    read: ReadState,
+    write: WriteState,
+    /// The write state before our ChangeCipherSpec, to send that CCS again (flight 6).
+    prev_write: WriteState,
+    flight: [u8; FLIGHT_BUF],
+    flight_len: usize,
+    flight_kind: FlightKind,
+    timer: Option<Timer>,
+    client_verify_data: [u8; 12],
+    server_verify_data: [u8; 12],
+    /// The peer repeated its previous flight in the datagram being processed.
+    pub peer_retransmitted: bool,
+}
+
+impl core::fmt::Debug for Session {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Session")
+            .field("peer", &self.peer)
+            .field("state", &self.state)
+            .field("suite", &self.suite)
+            .field("read_epoch", &self.read.epoch)
+            .field("write_epoch", &self.write.epoch)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Session {
+    fn default() -> Self {
+        Session {
+            peer: PeerAddr::default(),
+            state: State::Free,
+            created_ms: 0,
+            last_active_ms: 0,
+            suite: 0,
+            extended_master_secret: false,
+            secure_renegotiation: false,
+            client_random: [0; 32],
+            server_random: [0; 32],
+            master: [0; 48],
+            transcript: Sha256::new(),
+            next_receive_seq: 0,
+            next_send_seq: 0,
+            reassembly: Reassembler::default(),
+            pending: None,
+            read: ReadState::default(),
+            write: WriteState::default(),
+            prev_write: WriteState::default(),
+            flight: [0; FLIGHT_BUF],
+            flight_len: 0,
+            flight_kind: FlightKind::None,
+            timer: None,
+            client_verify_data: [0; 12],
+            server_verify_data: [0; 12],
+            peer_retransmitted: false,
+        }
+    }
+}
+
+impl Session {
+    pub fn is_free(&self) -> bool {
+        self.state == State::Free
+    }
+
+    pub fn is_connected(&self) -> bool {
+        self.state == State::Connected
+    }
+
+    /// A handshake is under way (the oldest such is evicted first under pressure).
+    pub fn is_unfinished(&self) -> bool {
+        !matches!(self.state, State::Free | State::Connected)
+    }
+
+    pub fn client_random(&self) -> &[u8; 32] {
+        &self.client_random
+    }
+
+    pub fn cipher_suite(&self) -> u16 {
+        self.suite
+    }
+
+    /// Forgets everything, secrets included.
+    pub fn free(&mut self) {
+        *self = Session::default();
+    }
+
+    pub fn deadline(&self) -> Option<u64> {
+        self.timer.map(|t| t.deadline_ms)
+    }
+
+    /// The fault `retransmit_hello_verify_request`: keep the HelloVerifyRequest (already
+    /// sent with record sequence number `seq`) and a timer.
+    pub fn keep_hello_verify_request(
+        &mut self,
+        ctx: &Ctx<'_>,
+        peer: PeerAddr,
+        message: &[u8],
+        seq: u64,
+    ) {
+        self.free();
+        self.peer = peer;
+        self.state = State::HelloVerifySent;
+        self.created_ms = ctx.now_ms;
+        self.last_active_ms = ctx.now_ms;
+        self.write.seq = seq + 1;
+        let n = message.len().min(FLIGHT_BUF);
+        self.flight[..n].copy_from_slice(&message[..n]);
+        self.flight_len = n;
+        self.flight_kind = FlightKind::HelloVerify;
+        self.start_timer(ctx);
+    }
+
+    /// Starts the handshake with a ClientHello that passed the cookie check (or, with
+    /// `renegotiation`, one received in the connection's epoch) and sends flight 4.
+    #[allow(clippy::too_many_arguments)]
+    pub fn begin(
+        &mut self,
+        ctx: &Ctx<'_>,
+        out: &mut Output<'_>,
+        peer: PeerAddr,
+        ch: &ClientHello<'_>,
+        ch_message_seq: u16,
+        ch_record_seq: u64,
+        ch_body: &[u8],
+        neg: Negotiated,
+        renegotiation: bool,
+    ) {
+        if !renegotiation {
+            self.free();
+            self.peer = peer;
+            self.created_ms = ctx.now_ms;
+            // The server's epoch-0 numbering continues from the ClientHello's record
+            // number, as the stateless HelloVerifyRequest reused the first one's (§4.2.1):
+            // no sequence number is used twice.
+            self.write = WriteState {
+                epoch: 0,
+                seq: ch_record_seq,
+                keys: None,
+            };
+        }
+        self.last_active_ms = ctx.now_ms;
+        self.suite = neg.suite;
+        self.extended_master_secret = neg.extended_master_secret;
+        self.secure_renegotiation = neg.secure_renegotiation;
+        self.client_random = ch.random;
+        out.rng.fill(&mut self.server_random);
+        self.pending = None;
+        self.reassembly.reset();
+        self.transcript = Sha256::new();
+        self.transcript_add(CLIENT_HELLO, ch_message_seq, ch_body);
+        // Our message_seq continues from the client's: the ServerHello answering the
+        // second ClientHello (message_seq 1) is 1 (§4.2.2, as a stateless server must).
+        self.next_receive_seq = ch_message_seq.wrapping_add(1);
+        self.next_send_seq = ch_message_seq;
+
+        let mut verify = [0u8; 24];
+        verify[..12].copy_from_slice(&self.client_verify_data);
+        verify[12..].copy_from_slice(&self.server_verify_data);
+        let ri: Option<&[u8]> = match (neg.secure_renegotiation, renegotiation) {
+            (false, _) => None,
+            (true, false) => Some(&[]),
+            // RFC 5746 §3.7: client_verify_data || server_verify_data.
+            (true, true) => Some(&verify),
+        };
+        let mut body = [0u8; 96];
+        let Ok(n) = server_hello_body(
+            &ServerHelloParams {
+                random: &self.server_random,
+                cipher_suite: neg.suite,
+                extended_master_secret: neg.extended_master_secret,
+                renegotiation_info: ri,
+            },
+            &mut body,
+        ) else {
+            self.free();
+            return;
+        };
+        let mut w = Writer::new(&mut self.flight);
+        let sh_seq = self.next_send_seq;
+        let shd_seq = sh_seq.wrapping_add(1);
+        if write_message(&mut w, SERVER_HELLO, sh_seq, &body[..n]).is_err()
+            || write_message(&mut w, SERVER_HELLO_DONE, shd_seq, &[]).is_err()
+        {
+            self.free();
+            return;
+        }
+        self.flight_len = w.len();
+        self.next_send_seq = shd_seq.wrapping_add(1);
+        // Both messages enter the transcript exactly as sent (unfragmented).
+        self.transcript.update(&self.flight[..self.flight_len]);
+        self.flight_kind = FlightKind::ServerHello;
+        self.state = State::WaitClientKeyExchange;
+        self.resend_flight(out);
+        self.start_timer(ctx);
+    }
+
+    fn transcript_add(&mut self, msg_type: u8, message_seq: u16, body: &[u8]) {
+        self.transcript
+            .update(HandshakeHeader::whole(msg_type, message_seq, body.len()));
+        self.transcript.update(body);
+    }
+
+    fn start_timer(&mut self, ctx: &Ctx<'_>) {
+        let t = ctx.config.timers.initial_ms;
+        self.timer = Some(Timer {
+            deadline_ms: ctx.now_ms.saturating_add(t),
+            timeout_ms: t,
+            count: 0,
+        });
+    }
+
+    /// Sends our current flight again, every record with a new sequence number (§4.2.4).
+    pub fn resend_flight(&mut self, out: &mut Output<'_>) {
+        out.retarget(self.peer);
+        let flight = &self.flight[..self.flight_len];
+        match self.flight_kind {
+            FlightKind::None => {}
+            FlightKind::HelloVerify => {
+                out.record_with_version(&mut self.write, HANDSHAKE, DTLS1_0, flight);
+            }
+            FlightKind::ServerHello => {
+                out.record(&mut self.write, HANDSHAKE, flight);
+            }
+            FlightKind::Finished => {
+                out.record(&mut self.prev_write, CHANGE_CIPHER_SPEC, &[1]);
+                out.record(&mut self.write, HANDSHAKE, flight);
+            }
+        }
+    }
+
+    /// Fires the retransmission timer if due: resend with backoff, or give up after
+    /// `max_retransmissions` (§4.2.4.1).
+    pub fn on_timeout(&mut self, ctx: &Ctx<'_>, out: &mut Output<'_>) {
+        let Some(mut t) = self.timer else { return };
+        if ctx.now_ms < t.deadline_ms {
+            return;
+        }
+        let timers = &ctx.config.timers;
+        if t.count >= timers.max_retransmissions {
+            self.free();
+            return;
+        }
+        self.resend_flight(out);
+        t.count += 1;
+        t.timeout_ms = t
+            .timeout_ms
+            .saturating_mul(timers.backoff.max(1) as u64)
+            .min(timers.max_ms);
+        t.deadline_ms = ctx.now_ms.saturating_add(t.timeout_ms);
+        self.timer = Some(t);
+    }
+
+    /// Whether the last datagram repeated the client's previous flight and our answer to it
+    /// should go again: flight 6 only for a repeated flight 5 (§4.2.4: the last flight has
+    /// no timer).
+    pub fn answer_peer_retransmission(&mut self, out: &mut Output<'_>) {
+        if core::mem::take(&mut self.peer_retransmitted)
+            && matches!(
+                (self.state, self.flight_kind),
+                (State::Connected, FlightKind::Finished)
+                    | (State::WaitClientKeyExchange, FlightKind::ServerHello)
+            )
+        {
+            self.resend_flight(out);
+        }
+    }
+
+    fn send_alert(&mut self, out: &mut Output<'_>, level: u8, description: u8) {
+        out.retarget(self.peer);
+        out.record(&mut self.write, ALERT, &[level, description]);
+    }
+
+    /// A fatal alert ends the association (RFC 5246 §7.2.2).
+    fn fatal(&mut self, out: &mut Output<'_>, description: u8) {
+        self.send_alert(out, alert::FATAL, description);
+        self.free();
+    }
+
+    /// One record from this session's peer.
+    #[allow(clippy::too_many_arguments)]
+    pub fn on_record(
+        &mut self,
+        ctx: &Ctx<'_>,
+        out: &mut Output<'_>,
+        app: &mut dyn Application,
+        rx: &mut [u8],
+        app_buf: &mut [u8],
+        h: &RecordHeader,
+        fragment: &[u8],
+    ) {
+        if self.state == State::HelloVerifySent {
+            return; // only a new ClientHello (handled by the device) moves this state
+        }
+        if h.epoch == self.read.epoch {
+            let payload: &[u8] = match &self.read.keys {
+                None => fragment,
+                Some(keys) => {
+                    if h.version != DTLS1_2 {
+                        return;
+                    }
+                    let faults = ctx.faults();
+                    let use_window = !faults.no_replay_window;
+                    if use_window && !self.read.window.check(h.seq) {
+                        return; // a replay (§4.1.2.6): silently discarded
+                    }
+                    if use_window && faults.replay_window_before_tag_check {
+                        self.read.window.mark(h.seq); // the fault: before authentication
+                    }
+                    let Some(buf) = rx.get_mut(..fragment.len()) else {
+                        return;
+                    };
+                    buf.copy_from_slice(fragment);
+                    let rc = RecordContext {
+                        epoch: h.epoch,
+                        seq: h.seq,
+                        content_type: h.content_type,
+                        version: h.version,
+                    };
+                    // §4.1.2.7: a record that does not authenticate is dropped silently.
+                    let Some(range) = keys.open(&rc, buf) else {
+                        return;
+                    };
+                    if use_window {
+                        self.read.window.mark(h.seq);
+                    }
+                    &rx[range]
+                }
+            };
+            self.last_active_ms = ctx.now_ms;
+            self.on_plaintext(ctx, out, app, app_buf, h.epoch, h.content_type, payload);
+        } else if h.epoch.wrapping_add(1) == self.read.epoch && self.read.epoch == 1 {
+            self.on_previous_epoch(ctx, out, h, fragment);
+        }
+        // Any other epoch: discarded (§4.1: records from a future epoch may be buffered or
+        // dropped; this device drops them and lets the peer retransmit).
+    }
+
+    /// A plaintext epoch-0 record after our read side moved to epoch 1: a retransmission
+    /// of the client's flight 5, or (with the fault) an unencrypted Finished.
+    fn on_previous_epoch(
+        &mut self,
+        ctx: &Ctx<'_>,
+        out: &mut Output<'_>,
+        h: &RecordHeader,
+        fragment: &[u8],
+    ) {
+        match h.content_type {
+            CHANGE_CIPHER_SPEC if self.state == State::Connected => {
+                self.peer_retransmitted = true;
+            }
+            HANDSHAKE => {
+                let mut rest = fragment;
+                while let Ok((hh, body, r)) = messages::next_fragment(rest) {
+                    rest = r;
+                    if hh.message_seq < self.next_receive_seq {
+                        if self.state == State::Connected {
+                            self.peer_retransmitted = true;
+                        }
+                    } else if ctx.faults().accept_unencrypted_finished
+                        && self.state == State::WaitFinished
+                        && hh.msg_type == FINISHED
+                        && hh.message_seq == self.next_receive_seq
+                        && hh.is_whole()
+                    {
+                        self.next_receive_seq = self.next_receive_seq.wrapping_add(1);
+                        self.on_finished(ctx, out, hh.message_seq, body);
+                        return;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn on_plaintext(
+        &mut self,
+        ctx: &Ctx<'_>,
+        out: &mut Output<'_>,
+        app: &mut dyn Application,
+        app_buf: &mut [u8],
+        epoch: u16,
+        content_type: u8,
+        payload: &[u8],
+    ) {
+        match content_type {
+            CHANGE_CIPHER_SPEC => {
+                // RFC 5246 §7.1: a single byte of value 1.
+                if payload != [1] {
+                    if epoch > 0 {
+                        self.fatal(out, alert::DECODE_ERROR);
+                    }
+                    return;
+                }
+                if self.state == State::WaitChangeCipherSpec {
+                    if let Some((client, _)) = &self.pending {
+                        self.read = ReadState {
+                            epoch: self.read.epoch.wrapping_add(1),
+                            keys: Some(client.clone()),
+                            window: ReplayWindow::new(),
+                        };
+                        self.state = State::WaitFinished;
+                    }
+                }
+                // Elsewhere a CCS is a reordered or repeated one: ignored (an early CCS
+                // before the keys exist, the CVE-2014-0224 pattern, changes nothing).
+            }
+            ALERT => self.on_alert(out, epoch, payload),
+            HANDSHAKE => self.on_handshake(ctx, out, epoch, payload),
+            APPLICATION_DATA => {
+                // Only protected, after the handshake (RFC 6347 §4.1, RFC 5246 §7.4.9:
+                // no application data before Finished).
+                if self.state != State::Connected || epoch == 0 {
+                    return;
+                }
+                if let Some(n) = app.on_data(ctx.now_ms, &self.peer, payload, app_buf) {
+                    if let Some(resp) = app_buf.get(..n) {
+                        out.retarget(self.peer);
+                        out.record(&mut self.write, APPLICATION_DATA, resp);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn on_alert(&mut self, out: &mut Output<'_>, epoch: u16, payload: &[u8]) {
+        let [level, description] = payload else {
+            return;
+        };
+        // Unprotected alerts after the handshake could be forged by anyone: ignored.
+        if epoch == 0 && self.state == State::Connected {
+            return;
+        }
+        if *description == alert::CLOSE_NOTIFY {
+            // RFC 5246 §7.2.1: answer close_notify with close_notify, then forget.
+            self.send_alert(out, alert::WARNING, alert::CLOSE_NOTIFY);
+            self.free();
+        } else if *level == alert::FATAL {
+            self.free();
+        }
+    }
+
+    fn on_handshake(&mut self, ctx: &Ctx<'_>, out: &mut Output<'_>, epoch: u16, payload: &[u8]) {
+        let mut rest = payload;
+        while !rest.is_empty() {
+            let Ok((hh, body, r)) = messages::next_fragment(rest) else {
+                if epoch > 0 {
+                    self.fatal(out, alert::DECODE_ERROR);
+                }
+                return;
+            };
+            rest = r;
+            if hh.msg_type == CLIENT_HELLO && epoch > 0 && self.state == State::Connected {
+                self.on_renegotiation(ctx, out, &hh, body);
+                return;
+            }
+            if hh.message_seq < self.next_receive_seq {
+                // An old message: the client repeats its flight (§4.2.4).
+                self.peer_retransmitted = true;
+                continue;
+            }
+            if hh.message_seq > self.next_receive_seq {
+                continue; // a later message: dropped, the flight will come again
+            }
+            let mut msg = [0u8; MESSAGE_BUF];
+            let (msg_type, len) = match self.reassembly.add(&hh, body) {
+                Ok(None) => continue,
+                Ok(Some((t, m))) => {
+                    if m.len() > MESSAGE_BUF {
+                        // Longer than anything the client may send the device now: an
+                        // identity it cannot know, or garbage.
+                        let d = if t == CLIENT_KEY_EXCHANGE {
+                            self.unknown_identity_alert(ctx)
+                        } else {
+                            alert::UNEXPECTED_MESSAGE
+                        };
+                        self.fatal(out, d);
+                        return;
+                    }
+                    msg[..m.len()].copy_from_slice(m);
+                    (t, m.len())
+                }
+                Err(ReassemblyError::TooLong(_)) | Err(ReassemblyError::Inconsistent) => {
+                    self.fatal(out, alert::HANDSHAKE_FAILURE);
+                    return;
+                }
+            };
+            self.next_receive_seq = self.next_receive_seq.wrapping_add(1);
+            self.on_message(ctx, out, epoch, msg_type, hh.message_seq, &msg[..len]);
+            if self.is_free() {
+                return;
+            }
+        }
+    }
+
+    fn unknown_identity_alert(&self, ctx: &Ctx<'_>) -> u8 {
+        if ctx.faults().wrong_alert_for_unknown_identity {
+            alert::HANDSHAKE_FAILURE
+        } else {
+            alert::UNKNOWN_PSK_IDENTITY
+        }
+    }
+
+    fn on_message(
+        &mut self,
+        ctx: &Ctx<'_>,
+        out: &mut Output<'_>,
+        epoch: u16,
+        msg_type: u8,
+        message_seq: u16,
+        body: &[u8],
+    ) {
+        match (self.state, msg_type) {
+            (State::WaitClientKeyExchange, CLIENT_KEY_EXCHANGE) => {
+                self.on_client_key_exchange(ctx, out, message_seq, body)
+            }
+            (State::WaitFinished, FINISHED) => self.on_finished(ctx, out, message_seq, body),
+            (State::WaitChangeCipherSpec, FINISHED)
+                if epoch == 0 && ctx.faults().accept_unencrypted_finished =>
+            {
+                self.on_finished(ctx, out, message_seq, body)
+            }
+            // Anything else out of order, a Finished before ChangeCipherSpec included
+            // (RFC 5246 §7.4.9: Finished comes right after CCS).
+            _ => self.fatal(out, alert::UNEXPECTED_MESSAGE),
+        }
+    }
+
+    fn on_client_key_exchange(
+        &mut self,
+        ctx: &Ctx<'_>,
+        out: &mut Output<'_>,
+        message_seq: u16,
+        body: &[u8],
+    ) {
+        let Ok(identity) = parse_psk_client_key_exchange(body) else {
+            self.fatal(out, alert::DECODE_ERROR);
+            return;
+        };
+        // RFC 4279 §2: an identity the server does not know ends the handshake with
+        // unknown_psk_identity.
+        if identity != ctx.config.identity() {
+            let d = self.unknown_identity_alert(ctx);
+            self.fatal(out, d);
+            return;
+        }
+        self.transcript_add(CLIENT_KEY_EXCHANGE, message_seq, body);
+        // RFC 7627 §3: the session hash covers the messages up to ClientKeyExchange.
+        let session_hash: [u8; 32] = self.transcript.clone().finalize().into();
+        let mut pms = [0u8; MAX_PREMASTER_LEN];
+        let n = psk_premaster(ctx.config.psk(), &mut pms);
+        self.master = master_secret(
+            &pms[..n],
+            self.extended_master_secret,
+            &session_hash,
+            &self.client_random,
+            &self.server_random,
+        );
+        pms.fill(0);
+        self.pending = RecordKeys::derive(
+            self.suite,
+            &self.master,
+            &self.client_random,
+            &self.server_random,
+        );
+        if self.pending.is_none() {
+            self.fatal(out, alert::INTERNAL_ERROR);
+            return;
+        }
+        self.state = State::WaitChangeCipherSpec;
+    }
+
+    fn on_finished(&mut self, ctx: &Ctx<'_>, out: &mut Output<'_>, message_seq: u16, body: &[u8]) {
+        let hash: [u8; 32] = self.transcript.clone().finalize().into();
+        let expected = verify_data(&self.master, true, &hash);
+        // RFC 5246 §7.4.9: a wrong verify_data ends the handshake with decrypt_error.
+        if !ct_eq(body, &expected) {
+            self.fatal(out, alert::DECRYPT_ERROR);
+            return;
+        }
+        let Some((client_keys, server_keys)) = self.pending.take() else {
+            self.fatal(out, alert::INTERNAL_ERROR);
+            return;
+        };
+        if self.read.keys.is_none() || self.state == State::WaitChangeCipherSpec {
+            // Only reachable through accept_unencrypted_finished: the CCS never came, yet
+            // the faulty device starts reading the new epoch anyway.
+            self.read = ReadState {
+                epoch: self.read.epoch.wrapping_add(1),
+                keys: Some(client_keys),
+                window: ReplayWindow::new(),
+            };
+        }
+        self.client_verify_data = expected;
+        self.transcript_add(FINISHED, message_seq, body);
+        let hash: [u8; 32] = self.transcript.clone().finalize().into();
+        self.server_verify_data = verify_data(&self.master, false, &hash);
+
+        // Flight 6: ChangeCipherSpec in the current epoch, Finished in the next.
+        let mut w = Writer::new(&mut self.flight);
+        let seq = self.next_send_seq;
+        if write_message(&mut w, FINISHED, seq, &self.server_verify_data).is_err() {
+            self.fatal(out, alert::INTERNAL_ERROR);
+            return;
+        }
+        self.flight_len = w.len();
+        self.next_send_seq = seq.wrapping_add(1);
+        self.flight_kind = FlightKind::Finished;
+        self.prev_write = self.write.clone();
+        self.write = WriteState {
+            epoch: self.write.epoch.wrapping_add(1),
+            seq: 0,
+            keys: Some(server_keys),
+        };
+        self.timer = None;
+        self.state = State::Connected;
+        self.last_active_ms = ctx.now_ms;
+        self.resend_flight(out);
+    }
+
+    /// A ClientHello on a connected association: renegotiation. Refused with a warning
+    /// no_renegotiation (RFC 5746 §4.4 allows it; RFC 7925 §17 keeps renegotiation out of
+    /// the profile), unless the `accept_renegotiation` fault is on.
+    fn on_renegotiation(
+        &mut self,
+        ctx: &Ctx<'_>,
+        out: &mut Output<'_>,
+        hh: &HandshakeHeader,
+        body: &[u8],
+    ) {
+        if !ctx.faults().accept_renegotiation {
+            self.send_alert(out, alert::WARNING, alert::NO_RENEGOTIATION);
+            return;
+        }
+        if !hh.is_whole() {
+            return;
+        }
+        let Ok(ch) = ClientHello::parse(body) else {
+            self.fatal(out, alert::DECODE_ERROR);
+            return;
+        };
+        let client_verify = self.client_verify_data;
+        match negotiate(ctx.config, &ch, Some(&client_verify)) {
+            Ok(neg) => {
+                let peer = self.peer;
+                self.begin(ctx, out, peer, &ch, hh.message_seq, 0, body, neg, true);
+            }
+            Err(d) => self.fatal(out, d),
+        }
+    }
+}

@@ -1,0 +1,113 @@
+//! `dut-sim`: the reference device behind a UDP socket.
+
+use std::net::UdpSocket;
+use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+use dut_sim::{parse_hex, serve, Config, Faults, SimBoard, DEFAULT_IDENTITY, DEFAULT_PSK_HEX};
+
+const USAGE: &str =
+    "usage: dut-sim [--listen ADDR] [--psk-identity ID] [--psk HEX] [--fault NAME]... [--rto-ms N]
+
+The reference DTLS 1.2 PSK + CoAP device (dicetest's dut-firmware core) on the host.
+  --listen ADDR       UDP address to bind (default 127.0.0.1:5684)
+  --psk-identity ID   PSK identity (default Client_identity)
+  --psk HEX           PSK in hex (default 73656372657450534b, \"secretPSK\")
+  --fault NAME        turn on a fault switch (repeatable); --fault list prints them
+  --rto-ms N          initial retransmission timeout (default 1000)
+  --seed HEX          32-byte seed of the device's random generator";
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(msg) => {
+            eprintln!("dut-sim: {msg}");
+            eprintln!("{USAGE}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run() -> Result<(), String> {
+    let mut listen = "127.0.0.1:5684".to_string();
+    let mut identity = DEFAULT_IDENTITY.to_string();
+    let mut psk_hex = DEFAULT_PSK_HEX.to_string();
+    let mut faults = Faults::default();
+    let mut rto: Option<u64> = None;
+    let mut seed: Option<Vec<u8>> = None;
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        let mut value = || args.next().ok_or(format!("{a} needs a value"));
+        match a.as_str() {
+            "--listen" => listen = value()?,
+            "--psk-identity" => identity = value()?,
+            "--psk" => psk_hex = value()?,
+            "--fault" => {
+                let name = value()?;
+                if name == "list" {
+                    for n in Faults::NAMES {
+                        println!("{n}");
+                    }
+                    return Ok(());
+                }
+                if !faults.set_by_name(&name) {
+                    return Err(format!("unknown fault {name:?} (try --fault list)"));
+                }
+            }
+            "--rto-ms" => {
+                rto = Some(value()?.parse().map_err(|_| "--rto-ms takes a number")?);
+            }
+            "--seed" => seed = Some(parse_hex(&value()?).ok_or("--seed takes hex")?),
+            "-h" | "--help" => {
+                println!("{USAGE}");
+                return Ok(());
+            }
+            other => return Err(format!("unknown argument {other:?}")),
+        }
+    }
+    let psk = parse_hex(&psk_hex).ok_or("--psk takes hex")?;
+    let mut config =
+        Config::new(identity.as_bytes(), &psk).map_err(|e| format!("credentials: {e:?}"))?;
+    config.faults = faults;
+    if let Some(ms) = rto {
+        config.timers.initial_ms = ms;
+    }
+    if let Some(s) = seed {
+        let n = s.len().min(32);
+        config.seed = [0; 32];
+        config.seed[..n].copy_from_slice(&s[..n]);
+    } else {
+        // Not reproducible on purpose outside tests: mix the clock into the seed.
+        let t = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        config.seed[..16].copy_from_slice(&t.to_be_bytes());
+        config.seed[16..20].copy_from_slice(&std::process::id().to_be_bytes());
+    }
+    let socket = UdpSocket::bind(&listen).map_err(|e| format!("cannot bind {listen}: {e}"))?;
+    let addr = socket.local_addr().map_err(|e| e.to_string())?;
+    let on: Vec<&str> = Faults::NAMES
+        .iter()
+        .copied()
+        .filter(|n| {
+            // A switch is on when setting it again changes nothing.
+            let mut g = config.faults;
+            g.set_by_name(n);
+            g == config.faults
+        })
+        .collect();
+    if !on.is_empty() {
+        eprintln!("dut-sim: fault switches on: {}", on.join(", "));
+    }
+    println!("dut-sim listening on {addr}");
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    serve(
+        socket,
+        SimBoard::new(config),
+        Arc::new(AtomicBool::new(false)),
+    )
+    .map_err(|e| format!("socket: {e}"))
+}
