@@ -134,7 +134,7 @@ impl<const N: usize> Device<N> {
             // No session and no ClientHello: dropped (nothing to answer to).
         }
         if let Some(s) = find(sessions, &peer) {
-            s.answer_peer_retransmission(&mut o);
+            s.answer_peer_retransmission(now_ms, &mut o);
         }
         o.flush();
     }

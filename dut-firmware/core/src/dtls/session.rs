@@ -370,7 +370,7 @@ impl Session {
     /// Whether the last datagram repeated the client's previous flight and our answer to it
     /// should go again: flight 6 only for a repeated flight 5 (§4.2.4: the last flight has
     /// no timer).
-    pub fn answer_peer_retransmission(&mut self, out: &mut Output<'_>) {
+    pub fn answer_peer_retransmission(&mut self, now_ms: u64, out: &mut Output<'_>) {
         if core::mem::take(&mut self.peer_retransmitted)
             && matches!(
                 (self.state, self.flight_kind),
@@ -379,6 +379,11 @@ impl Session {
             )
         {
             self.resend_flight(out);
+            // Back to WAITING with a fresh timer (§4.2.4, Figure 3): the timer does not
+            // fire right after an answer already went out.
+            if let Some(t) = &mut self.timer {
+                t.deadline_ms = now_ms.saturating_add(t.timeout_ms);
+            }
         }
     }
 
