@@ -76,8 +76,8 @@ pub struct Faults {
     pub wrong_alert_for_unknown_identity: bool,
     /// Start a new handshake when a connected client sends a ClientHello (renegotiation)
     /// instead of a warning no_renegotiation alert. Breaks RFC 7925 §17 (no renegotiation in
-    /// this profile; RFC 5746 §4.4, RFC 5246 §7.2.2); renegotiation without care is the root
-    /// of CVE-2009-3555.
+    /// this profile; RFC 5746 §4.4, RFC 5246 §7.2.2), and without RFC 5746 §3.7's binding
+    /// of the new handshake to the old one: the flaw behind CVE-2009-3555.
     pub accept_renegotiation: bool,
     /// Take a ClientHello that arrives in the clear in a record claiming epoch 1 as if it
     /// were epoch 0. Breaks RFC 6347 §4.1 (epoch 0 is the only unprotected epoch; a record

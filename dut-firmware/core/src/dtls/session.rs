@@ -762,8 +762,9 @@ impl Session {
             self.fatal(out, alert::DECODE_ERROR);
             return;
         };
-        let client_verify = self.client_verify_data;
-        match negotiate(ctx.config, &ch, Some(&client_verify)) {
+        // Like the servers CVE-2009-3555 exploited, the faulty device also skips RFC 5746
+        // §3.7's check that the new handshake is bound to the old one.
+        match negotiate(ctx.config, &ch, None) {
             Ok(neg) => {
                 let peer = self.peer;
                 self.begin(ctx, out, peer, &ch, hh.message_seq, 0, body, neg, true);

@@ -188,13 +188,22 @@ pub fn records(d: &[u8]) -> Vec<(u8, u16, u64, Vec<u8>)> {
     out
 }
 
-/// The handshake message types in the plaintext (epoch 0) records of datagrams.
+/// The handshake message types in the plaintext (epoch 0) records of datagrams, every
+/// message of every record.
 pub fn plain_handshake_types(ds: &[Vec<u8>]) -> Vec<u8> {
-    ds.iter()
-        .flat_map(|d| records(d))
-        .filter(|(ct, epoch, _, _)| *ct == 22 && *epoch == 0)
-        .filter_map(|(_, _, _, f)| f.first().copied())
-        .collect()
+    let mut types = Vec::new();
+    for (ct, epoch, _, f) in ds.iter().flat_map(|d| records(d)) {
+        if ct != 22 || epoch != 0 {
+            continue;
+        }
+        let mut rest = &f[..];
+        while rest.len() >= 12 {
+            types.push(rest[0]);
+            let flen = u32::from_be_bytes([0, rest[9], rest[10], rest[11]]) as usize;
+            rest = rest.get(12 + flen..).unwrap_or(&[]);
+        }
+    }
+    types
 }
 
 /// The plaintext alerts (level, description) in datagrams.
