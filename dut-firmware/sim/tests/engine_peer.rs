@@ -68,11 +68,11 @@ fn the_board_timer_alone_resends_flight_4_with_backoff() {
     let now = net.now();
     net.client.start(now);
     let ch1 = net.client.poll_transmit().unwrap();
-    let hvr = net.to_board(&ch1);
-    net.to_client(&hvr[0]);
+    let hvr = net.deliver_to_board(&ch1);
+    net.deliver_to_client(&hvr[0]);
     let ch2 = net.client.poll_transmit().unwrap();
-    let f4 = net.to_board(&ch2);
-    assert_eq!(plain_handshake_types(&f4), vec![2]);
+    let f4 = net.deliver_to_board(&ch2);
+    assert_eq!(plain_handshake_types(&f4), vec![2, 14]);
     let mut times = Vec::new();
     for _ in 0..3 {
         let t = net.board.poll_timeout().expect("a running timer");
@@ -130,8 +130,8 @@ fn close_notify_is_answered_and_the_session_forgotten() {
     assert!(net.handshake());
     net.client.close();
     while let Some(d) = net.client.poll_transmit() {
-        for r in net.to_board(&d) {
-            net.to_client(&r);
+        for r in net.deliver_to_board(&d) {
+            net.deliver_to_client(&r);
         }
     }
     assert_eq!(net.board.device().sessions().count(), 0);

@@ -33,8 +33,8 @@ fn send_hello(
 fn deliver_client_datagrams(net: &mut Net) -> Vec<Vec<u8>> {
     let mut answers = Vec::new();
     while let Some(d) = net.client.poll_transmit() {
-        for r in net.to_board(&d) {
-            net.to_client(&r);
+        for r in net.deliver_to_board(&d) {
+            net.deliver_to_client(&r);
             answers.push(r);
         }
     }
@@ -101,8 +101,12 @@ fn replayed_request_answers(faults: Faults) -> usize {
     net.client
         .send_application_data(&coap(1, 1, 7, &[1], &["light"], b""));
     let d = net.client.poll_transmit().unwrap();
-    assert_eq!(net.to_board(&d).len(), 1, "the original is answered");
-    net.to_board(&d).len()
+    assert_eq!(
+        net.deliver_to_board(&d).len(),
+        1,
+        "the original is answered"
+    );
+    net.deliver_to_board(&d).len()
 }
 
 #[test]
@@ -171,7 +175,7 @@ fn request_after_forged_record(faults: Faults) -> usize {
     // Epoch 1, sequence number 1000, garbage instead of a valid CCM-8 fragment.
     let mut forged = vec![23, 0xfe, 0xfd, 0, 1, 0, 0, 0, 0, 0x03, 0xe8, 0, 32];
     forged.extend_from_slice(&[0x5a; 32]);
-    assert!(net.to_board(&forged).is_empty());
+    assert!(net.deliver_to_board(&forged).is_empty());
     net.send_app(&coap(0, 1, 8, &[2], &["light"], b"")).len()
 }
 

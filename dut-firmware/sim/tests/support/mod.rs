@@ -53,7 +53,7 @@ impl Net {
     }
 
     /// Delivers one datagram to the board and returns what it answered (not delivered).
-    pub fn to_board(&mut self, d: &[u8]) -> Vec<Vec<u8>> {
+    pub fn deliver_to_board(&mut self, d: &[u8]) -> Vec<Vec<u8>> {
         let out: Vec<Vec<u8>> = self
             .board
             .handle_datagram(self.now_ms, client_addr(), d)
@@ -67,7 +67,7 @@ impl Net {
         out
     }
 
-    pub fn to_client(&mut self, d: &[u8]) {
+    pub fn deliver_to_client(&mut self, d: &[u8]) {
         let now = self.now();
         self.client.handle_datagram(now, d);
     }
@@ -82,10 +82,10 @@ impl Net {
                 *n += 1;
                 self.from_client.push(d.clone());
                 if keep(true, *n, &d) {
-                    for r in self.to_board(&d) {
+                    for r in self.deliver_to_board(&d) {
                         *n += 1;
                         if keep(false, *n, &r) {
-                            self.to_client(&r);
+                            self.deliver_to_client(&r);
                         }
                     }
                 }
@@ -125,7 +125,7 @@ impl Net {
                 n += 1;
                 self.from_board.push(d.clone());
                 if keep(false, n, &d) {
-                    self.to_client(&d);
+                    self.deliver_to_client(&d);
                 }
             }
         }
@@ -146,8 +146,8 @@ impl Net {
         let mut answers = Vec::new();
         while let Some(d) = self.client.poll_transmit() {
             self.from_client.push(d.clone());
-            for r in self.to_board(&d) {
-                self.to_client(&r);
+            for r in self.deliver_to_board(&d) {
+                self.deliver_to_client(&r);
                 answers.push(r);
             }
         }
