@@ -7,8 +7,11 @@
 
 pub mod cases;
 pub mod cli;
+pub mod coap;
+pub mod dut;
 pub mod engine;
 pub mod io;
+pub mod runner;
 pub mod time;
 pub mod vectors;
 

@@ -21,7 +21,14 @@ pub struct LoadError {
 
 impl fmt::Display for LoadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}: {}", self.file.display(), self.line, self.column, self.message)?;
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.file.display(),
+            self.line,
+            self.column,
+            self.message
+        )?;
         if let Some(h) = &self.hint {
             write!(f, "\n    hint: {h}")?;
         }
@@ -45,6 +52,7 @@ pub const SENDABLE: &[&str] = &[
     "Alert",
     "HelloRequest",
     "Record",
+    "Probe",
 ];
 
 /// Handshake message names an `expect` step can wait for.
@@ -67,7 +75,9 @@ pub const VERDICTS: &[&str] = &["pass", "inconclusive", "fail"];
 /// Parses "500ms", "2s", "1.5s", "1m".
 pub fn parse_duration(s: &str) -> Option<Duration> {
     let s = s.trim();
-    let (num, unit) = s.find(|c: char| c.is_ascii_alphabetic()).map(|i| s.split_at(i))?;
+    let (num, unit) = s
+        .find(|c: char| c.is_ascii_alphabetic())
+        .map(|i| s.split_at(i))?;
     let n: f64 = num.trim().parse().ok()?;
     if !(0.0..=86_400.0).contains(&n) {
         return None;
@@ -96,7 +106,11 @@ fn edit_distance(a: &str, b: &str) -> usize {
     for (i, ca) in a.chars().enumerate() {
         let mut cur = vec![i + 1];
         for (j, cb) in b.iter().enumerate() {
-            cur.push((prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1));
+            cur.push(
+                (prev[j] + usize::from(ca != *cb))
+                    .min(prev[j + 1] + 1)
+                    .min(cur[j] + 1),
+            );
         }
         prev = cur;
     }
@@ -167,7 +181,11 @@ pub fn load_suite_dir(dir: &Path) -> (Vec<LoadedCase>, Vec<LoadError>) {
                         file: f.clone(),
                         line: 1,
                         column: 1,
-                        message: format!("case id {} is also used by {}", c.case.id, prev.display()),
+                        message: format!(
+                            "case id {} is also used by {}",
+                            c.case.id,
+                            prev.display()
+                        ),
                         hint: Some("case ids must be unique across suites".into()),
                     });
                 }
@@ -231,7 +249,12 @@ impl Checker<'_> {
     fn check_duration(&mut self, what: &str, s: &Option<String>, line: u64, col: u64) {
         if let Some(d) = s {
             if parse_duration(d).is_none() {
-                self.err(line, col, format!("{what}: {d:?} is not a duration"), Some("write e.g. 500ms, 2s or 1m".into()));
+                self.err(
+                    line,
+                    col,
+                    format!("{what}: {d:?} is not a duration"),
+                    Some("write e.g. 500ms, 2s or 1m".into()),
+                );
             }
         }
     }
@@ -245,6 +268,7 @@ impl Checker<'_> {
             e.application_data.is_some(),
             e.silence.is_some(),
             e.connected.is_some(),
+            e.probe_reply.is_some(),
             e.coap.is_some(),
             e.one_of.is_some(),
         ]
@@ -255,22 +279,42 @@ impl Checker<'_> {
             self.err(
                 line,
                 col,
-                format!("an expectation needs exactly one of message, flight, change_cipher_spec, alert, application_data, silence, connected, coap, one_of (found {forms})"),
+                format!("an expectation needs exactly one of message, flight, change_cipher_spec, alert, application_data, silence, connected, probe_reply, coap, one_of (found {forms})"),
                 None,
             );
         }
         if !nested && (e.verdict.is_some() || e.reason.is_some()) {
-            self.err(line, col, "verdict and reason belong to the alternatives of one_of".into(), None);
+            self.err(
+                line,
+                col,
+                "verdict and reason belong to the alternatives of one_of".into(),
+                None,
+            );
         }
         if let Some(v) = &e.verdict {
             if !VERDICTS.contains(&v.as_str()) {
-                self.err(line, col, format!("verdict {v:?} is not one of {VERDICTS:?}"), None);
+                self.err(
+                    line,
+                    col,
+                    format!("verdict {v:?} is not one of {VERDICTS:?}"),
+                    None,
+                );
             }
         }
-        for name in e.message.iter().chain(e.flight.iter().flatten()).chain(e.never.iter()) {
+        for name in e
+            .message
+            .iter()
+            .chain(e.flight.iter().flatten())
+            .chain(e.never.iter())
+        {
             if !EXPECTABLE.contains(&name.as_str()) {
                 let hint = closest(name, EXPECTABLE).map(|c| format!("did you mean {c}?"));
-                self.err(line, col, format!("unknown handshake message {name:?}"), hint);
+                self.err(
+                    line,
+                    col,
+                    format!("unknown handshake message {name:?}"),
+                    hint,
+                );
             }
         }
         self.check_duration("within", &e.within, line, col);
@@ -280,7 +324,12 @@ impl Checker<'_> {
         }
         if let Some(alts) = &e.one_of {
             if alts.is_empty() {
-                self.err(line, col, "one_of needs at least one alternative".into(), None);
+                self.err(
+                    line,
+                    col,
+                    "one_of needs at least one alternative".into(),
+                    None,
+                );
             }
             for a in alts {
                 if a.one_of.is_some() {
@@ -316,15 +365,32 @@ impl Checker<'_> {
             );
         }
         let sending = s.send.is_some();
-        if !sending && (!s.with.is_empty() || s.record.is_some() || s.fragments.is_some() || s.raw_body.is_some() || s.message_seq.is_some() || s.keep_datagram.is_some() || s.skip_transcript) {
+        if !sending
+            && (!s.with.is_empty()
+                || s.record.is_some()
+                || s.fragments.is_some()
+                || s.raw_body.is_some()
+                || s.message_seq.is_some()
+                || s.keep_datagram.is_some()
+                || s.skip_transcript)
+        {
             self.err(line, col, "with, record, fragments, raw_body, message_seq, keep_datagram and skip_transcript modify a send step".into(), None);
         }
-        if s.handshake.is_none() && (s.psk_hex.is_some() || s.psk_identity.is_some() || s.outcome.is_some()) {
-            self.err(line, col, "psk_hex, psk_identity and outcome modify a handshake step".into(), None);
+        if s.handshake.is_none()
+            && (s.psk_hex.is_some() || s.psk_identity.is_some() || s.outcome.is_some())
+        {
+            self.err(
+                line,
+                col,
+                "psk_hex, psk_identity and outcome modify a handshake step".into(),
+                None,
+            );
         }
         if let Some(name) = &s.send {
             if !SENDABLE.contains(&name.as_str()) {
-                let hint = closest(name, SENDABLE).map(|c| format!("did you mean {c}?")).or(Some(format!("one of {}", SENDABLE.join(", "))));
+                let hint = closest(name, SENDABLE)
+                    .map(|c| format!("did you mean {c}?"))
+                    .or(Some(format!("one of {}", SENDABLE.join(", "))));
                 self.err(line, col, format!("cannot send {name:?}"), hint);
             }
             for v in s.with.values() {
@@ -333,12 +399,22 @@ impl Checker<'_> {
         }
         if let Some(h) = &s.handshake {
             if h != "default" && dicetest_crypto::suite_by_name(h).is_none() {
-                self.err(line, col, format!("unknown cipher suite {h:?}"), Some("psk-ccm8, psk-ccm, psk-cbc-sha256, ecdhe-ecdsa-ccm8 or default".into()));
+                self.err(
+                    line,
+                    col,
+                    format!("unknown cipher suite {h:?}"),
+                    Some("psk-ccm8, psk-ccm, psk-cbc-sha256, ecdhe-ecdsa-ccm8 or default".into()),
+                );
             }
         }
         if let Some(o) = &s.outcome {
             if o != "success" && o != "failure" {
-                self.err(line, col, format!("outcome {o:?} is neither success nor failure"), None);
+                self.err(
+                    line,
+                    col,
+                    format!("outcome {o:?} is neither success nor failure"),
+                    None,
+                );
             }
         }
         if let Some(hex) = s.raw_body.as_ref().or(s.psk_hex.as_ref()) {
@@ -366,17 +442,37 @@ pub fn validate(file: &Path, case: &Case) -> Vec<LoadError> {
         errors: Vec::new(),
         vars: BTreeSet::new(),
     };
-    let id_ok = !case.id.is_empty() && case.id.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_');
+    let id_ok = !case.id.is_empty()
+        && case
+            .id
+            .chars()
+            .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_');
     if !id_ok {
-        c.err(1, 1, format!("case id {:?} must be letters, digits, - and _", case.id), None);
+        c.err(
+            1,
+            1,
+            format!("case id {:?} must be letters, digits, - and _", case.id),
+            None,
+        );
     }
     if case.refs.is_empty() {
-        c.err(1, 1, "a case must cite at least one reference".into(), Some("refs: [\"RFC 6347 §4.2.1\"]".into()));
+        c.err(
+            1,
+            1,
+            "a case must cite at least one reference".into(),
+            Some("refs: [\"RFC 6347 §4.2.1\"]".into()),
+        );
     }
     for r in &case.refs {
-        let ok = r.starts_with("RFC ") && r[4..].chars().take_while(|ch| ch.is_ascii_digit()).count() >= 3;
+        let ok = r.starts_with("RFC ")
+            && r[4..].chars().take_while(|ch| ch.is_ascii_digit()).count() >= 3;
         if !ok {
-            c.err(1, 1, format!("reference {r:?} does not name an RFC"), Some("write \"RFC 6347 §4.2.1\"".into()));
+            c.err(
+                1,
+                1,
+                format!("reference {r:?} does not name an RFC"),
+                Some("write \"RFC 6347 §4.2.1\"".into()),
+            );
         }
     }
     if case.steps.is_empty() {
@@ -403,7 +499,10 @@ mod tests {
 
     #[test]
     fn an_unknown_key_names_file_line_and_column() {
-        let bad = GOOD.replace("  - send: ClientHello\n    with", "  - sned: ClientHello\n    with");
+        let bad = GOOD.replace(
+            "  - send: ClientHello\n    with",
+            "  - sned: ClientHello\n    with",
+        );
         let e = load_case_str(Path::new("x.yaml"), &bad).unwrap_err();
         let s = e[0].to_string();
         assert!(s.starts_with("x.yaml:10:"), "{s}");
@@ -420,9 +519,16 @@ mod tests {
 
     #[test]
     fn names_and_durations_are_checked_with_hints() {
-        let bad = GOOD.replace("message: HelloVerifyRequest", "message: HelloVerifyReqest, within: 2 parsecs");
+        let bad = GOOD.replace(
+            "message: HelloVerifyRequest",
+            "message: HelloVerifyReqest, within: 2 parsecs",
+        );
         let e = load_case_str(Path::new("x.yaml"), &bad).unwrap_err();
-        let all: String = e.iter().map(|x| x.to_string()).collect::<Vec<_>>().join("\n");
+        let all: String = e
+            .iter()
+            .map(|x| x.to_string())
+            .collect::<Vec<_>>()
+            .join("\n");
         assert!(all.contains("did you mean HelloVerifyRequest"), "{all}");
         assert!(all.contains("not a duration"), "{all}");
     }

@@ -73,7 +73,8 @@ pub struct Step {
     /// DUT's first claimed suite.
     pub handshake: Option<String>,
     /// Send one message built from defaults: ClientHello, ClientKeyExchange,
-    /// ChangeCipherSpec, Finished, ApplicationData, Alert, HelloRequest, Record.
+    /// ChangeCipherSpec, Finished, ApplicationData, Alert, HelloRequest, Record, or Probe
+    /// (application data the DUT answers: an echo line or a CoAP GET, per its profile).
     pub send: Option<String>,
     pub expect: Option<Expect>,
     /// Do nothing for this long (`500ms`, `2s`).
@@ -177,6 +178,8 @@ pub struct Expect {
     pub silence: Option<String>,
     /// The handshake completes (both Finished verified); for steps after manual sends.
     pub connected: Option<bool>,
+    /// The DUT's answer to the last `send: Probe` (an echo, or a CoAP response).
+    pub probe_reply: Option<bool>,
     pub coap: Option<CoapResponse>,
     /// Alternatives; the first that matches decides. Each may carry `verdict` and `reason`.
     pub one_of: Option<Vec<Expect>>,

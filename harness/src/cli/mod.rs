@@ -3,6 +3,7 @@
 mod common;
 mod connect;
 mod serve;
+mod suite_cmds;
 mod vectors;
 
 use clap::{Parser, Subcommand};
@@ -37,6 +38,14 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Check every known-answer vector (crypto, key schedule, third-party transcripts).
     Vectors(vectors::VectorsArgs),
+    /// List the test descriptions (id, level, DUT role, title, references).
+    List(suite_cmds::ListArgs),
+    /// Validate every case file and DUT profile; errors name file:line:column.
+    Check(suite_cmds::CheckArgs),
+    /// Explain one case in words: objective, references, steps.
+    Explain(suite_cmds::ExplainArgs),
+    /// Run test descriptions against a DUT and give each a verdict.
+    Run(suite_cmds::RunArgs),
 }
 
 pub fn main() -> i32 {
@@ -56,5 +65,9 @@ pub fn main() -> i32 {
         Command::Connect(a) => connect::run(a),
         Command::Serve(a) => serve::run(a),
         Command::Vectors(a) => vectors::run(a),
+        Command::List(a) => suite_cmds::list(a),
+        Command::Check(a) => suite_cmds::check(a),
+        Command::Explain(a) => suite_cmds::explain(a),
+        Command::Run(a) => suite_cmds::run(a),
     }
 }

@@ -1,0 +1,461 @@
+//! `dicetest list`, `check`, `explain` and `run`: test descriptions against a DUT.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
+use crate::cases::{load_suite_dir, LoadedCase};
+use crate::dut::profile::{find_profile, load_all_profiles, profiles_dir};
+use crate::runner::report::{append_journal, summarize, write_evidence, write_report};
+use crate::runner::{run_all, RunOptions};
+
+pub fn default_suites() -> PathBuf {
+    let here = PathBuf::from("suites");
+    if here.is_dir() {
+        return here;
+    }
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("suites")
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+#[derive(Args, Debug)]
+pub struct SuiteArgs {
+    /// Folder of case files (searched recursively for *.yaml).
+    #[arg(long, value_name = "DIR", default_value_os_t = default_suites())]
+    pub suite: PathBuf,
+    /// Only cases whose id matches this glob (`CK-*`, `*REPLAY*`); repeatable.
+    #[arg(long = "case", value_name = "GLOB")]
+    pub cases: Vec<String>,
+}
+
+impl SuiteArgs {
+    /// Loads and filters; load errors are printed and end the command.
+    fn load(&self) -> Result<Vec<LoadedCase>, i32> {
+        let (cases, errors) = load_suite_dir(&self.suite);
+        if !errors.is_empty() {
+            for e in &errors {
+                eprintln!("{e}");
+            }
+            eprintln!(
+                "{} error(s) in the case files; `dicetest check` lists them all",
+                errors.len()
+            );
+            return Err(EXIT_USAGE);
+        }
+        if cases.is_empty() {
+            eprintln!("no case files under {}", self.suite.display());
+            return Err(EXIT_USAGE);
+        }
+        Ok(cases
+            .into_iter()
+            .filter(|c| self.cases.is_empty() || self.cases.iter().any(|g| glob(g, &c.case.id)))
+            .collect())
+    }
+}
+
+/// `*` matches any run of characters, `?` one; case-insensitive.
+pub fn glob(pattern: &str, text: &str) -> bool {
+    fn go(p: &[char], t: &[char]) -> bool {
+        match (p.first(), t.first()) {
+            (None, None) => true,
+            (Some('*'), _) => go(&p[1..], t) || (!t.is_empty() && go(p, &t[1..])),
+            (Some('?'), Some(_)) => go(&p[1..], &t[1..]),
+            (Some(a), Some(b)) if a.eq_ignore_ascii_case(b) => go(&p[1..], &t[1..]),
+            _ => false,
+        }
+    }
+    let p: Vec<char> = pattern.chars().collect();
+    let t: Vec<char> = text.chars().collect();
+    go(&p, &t)
+}
+
+#[derive(Args, Debug)]
+pub struct ListArgs {
+    #[command(flatten)]
+    pub suite: SuiteArgs,
+}
+
+pub fn list(a: ListArgs) -> i32 {
+    let cases = match a.suite.load() {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    for c in &cases {
+        let k = &c.case;
+        println!(
+            "{:<10} {:<6} {:<7} {:<55} {}",
+            k.id,
+            format!("{:?}", k.level),
+            crate::runner::role_name(k.dut.role),
+            k.title,
+            k.refs.join("; ")
+        );
+    }
+    println!("{} cases", cases.len());
+    EXIT_OK
+}
+
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub suite: SuiteArgs,
+    /// Folder of DUT profiles to validate too.
+    #[arg(long, value_name = "DIR", default_value_os_t = profiles_dir())]
+    pub profiles: PathBuf,
+}
+
+pub fn check(a: CheckArgs) -> i32 {
+    let (cases, mut errors) = load_suite_dir(&a.suite.suite);
+    let (profiles, perrs) = load_all_profiles(&a.profiles);
+    errors.extend(perrs);
+    // A profile's baseline may only name cases that exist.
+    let ids: std::collections::HashSet<&str> = cases.iter().map(|c| c.case.id.as_str()).collect();
+    for p in &profiles {
+        for id in p.expected_deviations.keys() {
+            if !ids.contains(id.as_str()) {
+                eprintln!(
+                    "profile {}: expected_deviations names {id}, which no case has",
+                    p.name
+                );
+                errors.push(crate::cases::LoadError {
+                    file: a.profiles.join(format!("{}.yaml", p.name)),
+                    line: 0,
+                    column: 0,
+                    message: format!("expected_deviations names unknown case {id}"),
+                    hint: None,
+                });
+            }
+        }
+    }
+    for e in &errors {
+        eprintln!("{e}");
+    }
+    println!(
+        "{} cases and {} profiles checked, {} error(s)",
+        cases.len(),
+        profiles.len(),
+        errors.len()
+    );
+    if errors.is_empty() {
+        EXIT_OK
+    } else {
+        EXIT_FAILED
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct ExplainArgs {
+    /// Case id.
+    pub case: String,
+    #[arg(long, value_name = "DIR", default_value_os_t = default_suites())]
+    pub suite: PathBuf,
+}
+
+pub fn explain(a: ExplainArgs) -> i32 {
+    let (cases, _) = load_suite_dir(&a.suite);
+    let Some(c) = cases
+        .iter()
+        .find(|c| c.case.id.eq_ignore_ascii_case(&a.case))
+    else {
+        eprintln!("no case {} under {}", a.case, a.suite.display());
+        return EXIT_USAGE;
+    };
+    let k = &c.case;
+    println!("{} — {}\n", k.id, k.title);
+    println!("Objective:  {}", k.objective.trim());
+    println!("References: {}", k.refs.join("; "));
+    println!("Level:      {:?}", k.level);
+    println!(
+        "DUT:        {}{}",
+        crate::runner::role_name(k.dut.role),
+        if k.dut.claims.is_empty() {
+            String::new()
+        } else {
+            format!(", claiming {}", k.dut.claims.join(", "))
+        }
+    );
+    if let Some(amb) = &k.ambiguity {
+        println!("Ambiguity:  {}", amb.trim());
+    }
+    println!("File:       {}\n\nSteps:", c.file.display());
+    for (i, s) in k.steps.iter().enumerate() {
+        println!("  {:>2}. {}", i + 1, describe_step(&s.value));
+    }
+    EXIT_OK
+}
+
+fn describe_step(s: &crate::cases::Step) -> String {
+    let note = s
+        .note
+        .as_ref()
+        .map(|n| format!("  ({n})"))
+        .unwrap_or_default();
+    let base = if let Some(h) = &s.handshake {
+        match s.outcome.as_deref() {
+            Some("failure") => format!(
+                "Attempt a {h} handshake{}; it must fail",
+                if s.psk_hex.is_some() {
+                    " with a different PSK"
+                } else {
+                    ""
+                }
+            ),
+            _ => format!("Complete a correct {h} handshake"),
+        }
+    } else if let Some(m) = &s.send {
+        let mut d = format!("Send {m}");
+        if !s.with.is_empty() {
+            d += &format!(
+                " with {}",
+                s.with
+                    .iter()
+                    .map(|(k, v)| format!("{k} = {v}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+        if let Some(r) = &s.record {
+            d += &format!(" in a record with {r:?}");
+        }
+        if s.fragments.is_some() {
+            d += " in fragments";
+        }
+        d
+    } else if let Some(e) = &s.expect {
+        format!("Expect {}", describe_expect(e))
+    } else if let Some(w) = &s.wait {
+        format!("Wait {w}")
+    } else if let Some(n) = s.drop {
+        format!("Lose the next {n} datagram(s) from the DUT")
+    } else if let Some(r) = &s.replay {
+        format!("Send {r} again")
+    } else if s.new_client.is_some() {
+        "Start over as a new client".into()
+    } else if s.liveness.is_some() {
+        "Check the DUT still completes a fresh handshake".into()
+    } else if let Some(c) = &s.coap {
+        format!("CoAP {} {} {}", c.r#type, c.method, c.uri)
+    } else {
+        "?".into()
+    };
+    base + &note
+}
+
+fn describe_expect(e: &crate::cases::Expect) -> String {
+    let mut d = if let Some(m) = &e.message {
+        m.clone()
+    } else if let Some(f) = &e.flight {
+        format!("the flight {}", f.join(", "))
+    } else if let Some(a) = &e.alert {
+        format!(
+            "a {}{a} alert",
+            e.alert_level
+                .as_ref()
+                .map(|l| format!("{l} "))
+                .unwrap_or_default()
+        )
+    } else if let Some(s) = &e.silence {
+        format!("silence for {s}")
+    } else if e.change_cipher_spec.is_some() {
+        "ChangeCipherSpec".into()
+    } else if e.probe_reply.is_some() {
+        "the DUT's answer to the probe".into()
+    } else if e.connected.is_some() {
+        "the DUT's ChangeCipherSpec and a Finished that verifies".into()
+    } else if let Some(t) = &e.application_data {
+        format!("application data {t:?}")
+    } else if let Some(c) = &e.coap {
+        format!(
+            "a CoAP response{}",
+            c.code.as_ref().map(|x| format!(" {x}")).unwrap_or_default()
+        )
+    } else if let Some(alts) = &e.one_of {
+        format!(
+            "one of: {}",
+            alts.iter()
+                .map(|a| format!(
+                    "{}{}",
+                    describe_expect(a),
+                    a.verdict
+                        .as_ref()
+                        .map(|v| format!(" [{v}]"))
+                        .unwrap_or_default()
+                ))
+                .collect::<Vec<_>>()
+                .join(" | ")
+        )
+    } else {
+        "?".into()
+    };
+    if !e.r#match.is_empty() {
+        d += &format!(
+            " where {}",
+            e.r#match
+                .iter()
+                .map(|(k, v)| format!("{k} = {v}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    if !e.keep.is_empty() {
+        d += &format!(
+            ", keeping {}",
+            e.keep
+                .iter()
+                .map(|(k, v)| format!("{v} as ${k}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    if !e.never.is_empty() {
+        d += &format!(", never {}", e.never.join(" or "));
+    }
+    d
+}
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// DUT profile: a shipped name (sim, openssl, gnutls, tinydtls, ...) or a YAML file.
+    #[arg(long, value_name = "NAME|FILE", default_value = "sim")]
+    pub dut: String,
+    #[command(flatten)]
+    pub suite: SuiteArgs,
+    /// Output folder for report.json, journal.jsonl and evidence/.
+    #[arg(long, value_name = "DIR", default_value = "out")]
+    pub out: PathBuf,
+    /// Parallel lanes, each with its own DUT instance and port.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub jobs: usize,
+    /// Run every case N times and report cases whose verdict changed as flaky.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub repeat: u32,
+    /// Fail the run on any difference from the profile's baseline, improvements included.
+    #[arg(long)]
+    pub strict: bool,
+    /// Seed of the harness's random numbers.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}
+
+pub fn run(a: RunArgs) -> i32 {
+    let profile = match find_profile(&a.dut) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("{e}");
+            return EXIT_USAGE;
+        }
+    };
+    let cases = match a.suite.load() {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    if cases.is_empty() {
+        eprintln!("no case matches {:?}", a.suite.cases);
+        return EXIT_USAGE;
+    }
+    // A new journal for this run: verdicts are appended the moment they are reached.
+    let _ = std::fs::create_dir_all(&a.out);
+    let _ = std::fs::remove_file(a.out.join("journal.jsonl"));
+    let tty = std::io::stderr().is_terminal();
+    println!(
+        "dicetest: {} case(s) against {} ({}), {} lane(s)",
+        cases.len(),
+        profile.name,
+        profile.description,
+        a.jobs
+    );
+    let opts = RunOptions {
+        jobs: a.jobs,
+        repeat: a.repeat,
+        out: Some(a.out.clone()),
+        seed: a.seed,
+    };
+    let out = a.out.clone();
+    let mut on_result = |r: &crate::runner::CaseResult, done: usize, total: usize| {
+        let mut r = r.clone();
+        r.evidence = write_evidence(&out, &r).ok();
+        let _ = append_journal(&out, &r);
+        let mark = if r.as_expected { " " } else { "!" };
+        let line = format!(
+            "{mark}[{done:>3}/{total}] {:<10} {:<14} {}",
+            r.id,
+            r.verdict.name(),
+            r.reason
+        );
+        if tty {
+            eprint!("\r\x1b[2K");
+        }
+        println!("{line}");
+        if tty && done < total {
+            eprint!("{}", progress_bar(done, total));
+        }
+    };
+    let mut results = run_all(&cases, &profile, &opts, &root(), &mut on_result);
+    for r in &mut results {
+        let name = if r.run > 1 {
+            format!("evidence/{}-run{}.txt", r.id, r.run)
+        } else {
+            format!("evidence/{}.txt", r.id)
+        };
+        r.evidence = Some(name);
+    }
+    let summary = summarize(&results);
+    if let Err(e) = write_report(&a.out, &profile, &results) {
+        eprintln!("cannot write report.json: {e}");
+        return EXIT_USAGE;
+    }
+    println!(
+        "\n{} pass, {} fail, {} inconclusive, {} error, {} not applicable — report: {}",
+        summary.pass,
+        summary.fail,
+        summary.inconclusive,
+        summary.error,
+        summary.not_applicable,
+        a.out.join("report.json").display()
+    );
+    let worse: Vec<&crate::runner::CaseResult> = results
+        .iter()
+        .filter(|r| !r.as_expected && r.expected_deviation.is_none())
+        .collect();
+    let better: Vec<&crate::runner::CaseResult> = results
+        .iter()
+        .filter(|r| !r.as_expected && r.expected_deviation.is_some())
+        .collect();
+    for r in &worse {
+        println!("  unexpected {}: {} — {}", r.verdict, r.id, r.reason);
+    }
+    for r in &better {
+        println!(
+            "  differs from the baseline ({}): {} — expected deviation: {}",
+            r.verdict,
+            r.id,
+            r.expected_deviation.as_deref().unwrap_or_default()
+        );
+    }
+    for id in &summary.flaky {
+        println!("  flaky: {id} gave different verdicts across --repeat runs");
+    }
+    let failed = !worse.is_empty() || !summary.flaky.is_empty() || (a.strict && !better.is_empty());
+    if failed {
+        EXIT_FAILED
+    } else {
+        EXIT_OK
+    }
+}
+
+fn progress_bar(done: usize, total: usize) -> String {
+    let width = 30;
+    let filled = done * width / total.max(1);
+    format!(
+        "[{}{}] {done}/{total}",
+        "#".repeat(filled),
+        "-".repeat(width - filled)
+    )
+}

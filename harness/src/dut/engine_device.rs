@@ -1,0 +1,69 @@
+//! A stand-in simulated board built from dicetest's own engine in its server role, used
+//! until the reference firmware's `dut-sim` serves as the `sim` DUT. It shares the
+//! harness's protocol code, so a verdict against it proves the interpreter, not the engine.
+
+use std::collections::HashMap;
+
+use super::link::SimDevice;
+use crate::engine::{Config, Connection, Event};
+use crate::time::Instant;
+
+pub struct EngineDevice {
+    base: Config,
+    sessions: HashMap<u16, Connection>,
+}
+
+impl EngineDevice {
+    pub fn new(base: Config) -> Self {
+        EngineDevice {
+            base,
+            sessions: HashMap::new(),
+        }
+    }
+
+    fn drain(c: &mut Connection, port: u16, out: &mut Vec<(u16, Vec<u8>)>) {
+        while let Some(e) = c.poll_event() {
+            if let Event::ApplicationData(d) = e {
+                c.send_application_data(&d);
+            }
+        }
+        while let Some(d) = c.poll_transmit() {
+            out.push((port, d));
+        }
+    }
+}
+
+impl SimDevice for EngineDevice {
+    fn handle_datagram(&mut self, now: Instant, from: u16, datagram: &[u8]) -> Vec<(u16, Vec<u8>)> {
+        let base = &self.base;
+        let c = self.sessions.entry(from).or_insert_with(|| {
+            let mut cfg = base.clone();
+            cfg.cookie_context = from.to_be_bytes().to_vec();
+            cfg.seed = base.seed ^ u64::from(from);
+            Connection::new(cfg)
+        });
+        c.handle_datagram(now, datagram);
+        let mut out = Vec::new();
+        Self::drain(c, from, &mut out);
+        if c.is_finished() {
+            self.sessions.remove(&from);
+        }
+        out
+    }
+
+    fn handle_timeout(&mut self, now: Instant) -> Vec<(u16, Vec<u8>)> {
+        let mut out = Vec::new();
+        for (port, c) in self.sessions.iter_mut() {
+            c.handle_timeout(now);
+            Self::drain(c, *port, &mut out);
+        }
+        out
+    }
+
+    fn poll_timeout(&self) -> Option<Instant> {
+        self.sessions
+            .values()
+            .filter_map(|c| c.poll_timeout())
+            .min()
+    }
+}

@@ -1,0 +1,169 @@
+//! The path between the harness and the DUT: real UDP on a wall clock, or an in-process
+//! simulated device on a virtual clock (so a 60 s retransmission schedule takes
+//! microseconds and every run is deterministic).
+
+use std::collections::VecDeque;
+use std::io;
+use std::net::{SocketAddr, UdpSocket};
+use std::time::Duration;
+
+use crate::time::{Instant, WallClock};
+
+/// What the interpreter needs from a path to the DUT.
+pub trait Link: Send {
+    fn now(&self) -> Instant;
+    /// One datagram to the DUT from our current source.
+    fn send(&mut self, datagram: &[u8]);
+    /// The next datagram from the DUT to our current source, or `None` at `deadline`.
+    /// Time advances to the datagram's arrival or to the deadline.
+    fn recv(&mut self, deadline: Instant) -> Option<Vec<u8>>;
+    /// From now on, talk from a new source address (a new client).
+    fn new_source(&mut self);
+}
+
+// ---- UDP ------------------------------------------------------------------------------
+
+pub struct UdpLink {
+    dut: SocketAddr,
+    socket: UdpSocket,
+    clock: WallClock,
+    buf: Vec<u8>,
+}
+
+impl UdpLink {
+    pub fn new(dut: SocketAddr) -> io::Result<Self> {
+        let socket = Self::socket_to(dut)?;
+        Ok(UdpLink {
+            dut,
+            socket,
+            clock: WallClock::start(),
+            buf: vec![0; 65536],
+        })
+    }
+
+    fn socket_to(dut: SocketAddr) -> io::Result<UdpSocket> {
+        let s = UdpSocket::bind(if dut.is_ipv6() {
+            "[::1]:0"
+        } else {
+            "127.0.0.1:0"
+        })?;
+        s.connect(dut)?;
+        Ok(s)
+    }
+}
+
+impl Link for UdpLink {
+    fn now(&self) -> Instant {
+        self.clock.now()
+    }
+
+    fn send(&mut self, datagram: &[u8]) {
+        // Errors (ICMP unreachable from an earlier send) are seen as silence.
+        let _ = self.socket.send(datagram);
+    }
+
+    fn recv(&mut self, deadline: Instant) -> Option<Vec<u8>> {
+        loop {
+            let wait = self.clock.until(deadline);
+            if wait.is_zero() {
+                return None;
+            }
+            let _ = self
+                .socket
+                .set_read_timeout(Some(wait.max(Duration::from_millis(1))));
+            match self.socket.recv(&mut self.buf) {
+                Ok(n) => return Some(self.buf[..n].to_vec()),
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                    ) =>
+                {
+                    return None
+                }
+                // Port unreachable: nothing listens (yet); keep waiting until the deadline.
+                Err(_) => std::thread::sleep(Duration::from_millis(20).min(wait)),
+            }
+        }
+    }
+
+    fn new_source(&mut self) {
+        if let Ok(s) = Self::socket_to(self.dut) {
+            self.socket = s;
+        }
+    }
+}
+
+// ---- simulated device -----------------------------------------------------------------
+
+/// A device that runs in-process on the caller's clock. `from`/`to` name client sources.
+pub trait SimDevice: Send {
+    fn handle_datagram(&mut self, now: Instant, from: u16, datagram: &[u8]) -> Vec<(u16, Vec<u8>)>;
+    fn handle_timeout(&mut self, now: Instant) -> Vec<(u16, Vec<u8>)>;
+    fn poll_timeout(&self) -> Option<Instant>;
+}
+
+pub struct SimLink {
+    device: Box<dyn SimDevice>,
+    now: Instant,
+    source: u16,
+    inbox: VecDeque<Vec<u8>>,
+    /// Simulated one-way latency, so time moves a little with every exchange.
+    latency: Duration,
+}
+
+impl SimLink {
+    pub fn new(device: Box<dyn SimDevice>) -> Self {
+        SimLink {
+            device,
+            now: Instant::ZERO,
+            source: 40000,
+            inbox: VecDeque::new(),
+            latency: Duration::from_millis(1),
+        }
+    }
+
+    fn deliver(&mut self, out: Vec<(u16, Vec<u8>)>) {
+        for (to, d) in out {
+            if to == self.source {
+                self.inbox.push_back(d);
+            }
+        }
+    }
+}
+
+impl Link for SimLink {
+    fn now(&self) -> Instant {
+        self.now
+    }
+
+    fn send(&mut self, datagram: &[u8]) {
+        self.now = self.now + self.latency;
+        let out = self.device.handle_datagram(self.now, self.source, datagram);
+        self.deliver(out);
+    }
+
+    fn recv(&mut self, deadline: Instant) -> Option<Vec<u8>> {
+        loop {
+            if let Some(d) = self.inbox.pop_front() {
+                return Some(d);
+            }
+            match self.device.poll_timeout() {
+                Some(t) if t <= deadline => {
+                    self.now = self.now.max(t);
+                    let out = self.device.handle_timeout(self.now);
+                    self.deliver(out);
+                }
+                _ => {
+                    self.now = self.now.max(deadline);
+                    return None;
+                }
+            }
+        }
+    }
+
+    fn new_source(&mut self) {
+        self.source = self.source.wrapping_add(1);
+        self.inbox.clear();
+    }
+}

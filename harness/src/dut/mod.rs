@@ -1,0 +1,11 @@
+//! Devices under test: their profiles (data), the path to them (a [`link::Link`]), and the
+//! processes dicetest starts for them.
+
+pub mod engine_device;
+pub mod link;
+pub mod process;
+pub mod profile;
+pub mod reference_board;
+
+pub use link::{Link, SimDevice, SimLink, UdpLink};
+pub use profile::{find_profile, load_all_profiles, Profile};

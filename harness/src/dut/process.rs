@@ -1,0 +1,169 @@
+//! A DUT that dicetest starts as a process: placeholders filled, readiness awaited, output
+//! kept (bounded) as evidence, killed when done.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use super::profile::Profile;
+
+const MAX_LOG: usize = 64 * 1024;
+
+pub struct DutProcess {
+    child: Child,
+    log: Arc<Mutex<String>>,
+    pub port: u16,
+    _pskfile: Option<TempFile>,
+}
+
+struct TempFile(PathBuf);
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// A UDP port free right now on loopback.
+pub fn free_udp_port() -> std::io::Result<u16> {
+    Ok(std::net::UdpSocket::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+fn udp_port_bound(port: u16) -> bool {
+    let needle = format!(":{port:04X}");
+    ["/proc/net/udp", "/proc/net/udp6"].iter().any(|f| {
+        std::fs::read_to_string(f)
+            .map(|t| {
+                t.lines().skip(1).any(|l| {
+                    l.split_whitespace()
+                        .nth(1)
+                        .is_some_and(|a| a.ends_with(&needle))
+                })
+            })
+            .unwrap_or(false)
+    })
+}
+
+impl DutProcess {
+    /// Starts the profile's command on a free port and waits until it is ready.
+    pub fn start(profile: &Profile, root: &std::path::Path) -> Result<DutProcess, String> {
+        let start = profile
+            .start
+            .as_ref()
+            .ok_or("the profile has no start command")?;
+        let port = free_udp_port().map_err(|e| format!("no free UDP port: {e}"))?;
+        let psk_hex = &profile.credentials.psk_hex;
+        let psk_ascii = String::from_utf8(profile.psk()).unwrap_or_default();
+        let pskfile = if start.command.iter().any(|a| a.contains("{pskfile}")) {
+            let p =
+                std::env::temp_dir().join(format!("dicetest-psk-{}-{port}", std::process::id()));
+            std::fs::write(
+                &p,
+                format!("{}:{psk_hex}\n", profile.credentials.psk_identity),
+            )
+            .map_err(|e| e.to_string())?;
+            Some(TempFile(p))
+        } else {
+            None
+        };
+        let fill = |a: &str| {
+            a.replace("{port}", &port.to_string())
+                .replace("{psk_identity}", &profile.credentials.psk_identity)
+                .replace("{psk_hex}", psk_hex)
+                .replace("{psk_ascii}", &psk_ascii)
+                .replace(
+                    "{pskfile}",
+                    pskfile
+                        .as_ref()
+                        .map(|f| f.0.to_str().unwrap_or_default())
+                        .unwrap_or_default(),
+                )
+                .replace("{root}", root.to_str().unwrap_or("."))
+        };
+        let argv: Vec<String> = start.command.iter().map(|a| fill(a)).collect();
+        let (prog, args) = argv.split_first().ok_or("empty start command")?;
+        let mut child = Command::new(prog)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| {
+                format!("cannot start {prog}: {e} (is it installed? scripts/install-peers.sh)")
+            })?;
+        let log = Arc::new(Mutex::new(String::new()));
+        for stream in [
+            child
+                .stdout
+                .take()
+                .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
+            child
+                .stderr
+                .take()
+                .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let log = log.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stream).lines() {
+                    let Ok(line) = line else { break };
+                    let mut l = log.lock().unwrap_or_else(|p| p.into_inner());
+                    if l.len() < MAX_LOG {
+                        l.push_str(&line);
+                        l.push('\n');
+                    }
+                }
+            });
+        }
+        if !start.keep_stdin {
+            drop(child.stdin.take());
+        }
+        let mut p = DutProcess {
+            child,
+            log,
+            port,
+            _pskfile: pskfile,
+        };
+        let begin = Instant::now();
+        loop {
+            let ready = match start.ready.strip_prefix("stdout:") {
+                Some(text) => p.log().contains(text),
+                None => udp_port_bound(port),
+            };
+            if ready {
+                return Ok(p);
+            }
+            if let Ok(Some(status)) = p.child.try_wait() {
+                return Err(format!(
+                    "{prog} exited ({status}) before it was ready:\n{}",
+                    p.log()
+                ));
+            }
+            if begin.elapsed() > Duration::from_secs(30) {
+                return Err(format!(
+                    "{prog} was not ready within 30 s ({}):\n{}",
+                    start.ready,
+                    p.log()
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+    }
+
+    pub fn log(&self) -> String {
+        self.log.lock().map(|l| l.clone()).unwrap_or_default()
+    }
+}
+
+impl Drop for DutProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,254 @@
+//! DUT profiles: what an implementation claims and how to reach or start it, in the spirit
+//! of an ETSI ICS (claims) and IXIT (addresses, commands, credentials, timers). Data, not code.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::cases::load::LoadError;
+use crate::cases::DutRole;
+
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Credentials {
+    #[serde(default = "default_identity")]
+    pub psk_identity: String,
+    /// Hex. Never printed or reported.
+    pub psk_hex: String,
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Credentials")
+            .field("psk_identity", &self.psk_identity)
+            .field("psk_hex", &"<redacted>")
+            .finish()
+    }
+}
+
+fn default_identity() -> String {
+    "Client_identity".into()
+}
+
+/// Retransmission timers the DUT declares (RFC 6347 §4.2.4.1; RFC 7925 §11).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Timers {
+    #[serde(default = "default_initial")]
+    pub initial_retransmit_ms: u64,
+    #[serde(default = "default_max")]
+    pub max_retransmit_ms: u64,
+    /// How long the harness waits for an answer by default.
+    #[serde(default = "default_response")]
+    pub response_ms: u64,
+}
+
+fn default_initial() -> u64 {
+    1000
+}
+fn default_max() -> u64 {
+    60_000
+}
+fn default_response() -> u64 {
+    3000
+}
+
+impl Default for Timers {
+    fn default() -> Self {
+        Timers {
+            initial_retransmit_ms: default_initial(),
+            max_retransmit_ms: default_max(),
+            response_ms: default_response(),
+        }
+    }
+}
+
+/// How the DUT is started, when dicetest starts it.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StartSpec {
+    /// argv; placeholders: {port}, {psk_identity}, {psk_hex}, {psk_ascii}, {pskfile}, {root}.
+    pub command: Vec<String>,
+    /// When the DUT is ready: `udp_port` (it bound its port) or `stdout:TEXT`.
+    #[serde(default = "default_ready")]
+    pub ready: String,
+    /// `per_case` (default: every case meets a fresh DUT) or `per_run`.
+    #[serde(default = "default_restart")]
+    pub restart: String,
+    /// Keep stdin open (OpenSSL's s_server quits when it closes).
+    #[serde(default)]
+    pub keep_stdin: bool,
+}
+
+fn default_probe() -> String {
+    "echo".into()
+}
+
+fn default_probe_uri() -> String {
+    "/.well-known/core".into()
+}
+
+fn default_ready() -> String {
+    "udp_port".into()
+}
+fn default_restart() -> String {
+    "per_case".into()
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    pub name: String,
+    pub description: String,
+    /// `sim` (the built-in simulated board), `process` (started by dicetest) or `address`
+    /// (already running somewhere).
+    pub kind: String,
+    pub roles: Vec<DutRole>,
+    /// For `address`: HOST:PORT.
+    pub address: Option<String>,
+    pub start: Option<StartSpec>,
+    pub credentials: Credentials,
+    /// Features claimed: suite short names (psk-ccm8, ...), ems, cookie_exchange,
+    /// renegotiation_info, max_fragment_length, coap, coap:/path ...
+    pub claims: Vec<String>,
+    #[serde(default)]
+    pub timers: Timers,
+    /// How the harness sees that the DUT took application data: `echo` (it sends it back),
+    /// `coap` (it answers a CoAP GET of `probe_uri`), or `none`.
+    #[serde(default = "default_probe")]
+    pub probe: String,
+    #[serde(default = "default_probe_uri")]
+    pub probe_uri: String,
+    /// Sim only: fault switches to turn on.
+    #[serde(default)]
+    pub faults: Vec<String>,
+    /// Case id → why this DUT is expected to deviate. The CI baseline.
+    #[serde(default)]
+    pub expected_deviations: BTreeMap<String, String>,
+}
+
+impl Profile {
+    pub fn claims(&self, feature: &str) -> bool {
+        self.claims.iter().any(|c| c == feature)
+    }
+
+    /// The first suite the DUT claims (for `handshake: default`).
+    pub fn default_suite(&self) -> Option<u16> {
+        self.claims
+            .iter()
+            .find_map(|c| dicetest_crypto::suite_by_name(c))
+            .map(|s| s.id)
+    }
+
+    pub fn psk(&self) -> Vec<u8> {
+        hex::decode(&self.credentials.psk_hex).unwrap_or_default()
+    }
+}
+
+/// Loads a profile from a file, with file:line:column on error.
+pub fn load_profile_file(path: &Path) -> Result<Profile, LoadError> {
+    let text = std::fs::read_to_string(path).map_err(|e| LoadError {
+        file: path.to_path_buf(),
+        line: 0,
+        column: 0,
+        message: format!("cannot read: {e}"),
+        hint: None,
+    })?;
+    let p: Profile = serde_saphyr::from_str(&text).map_err(|e| {
+        let (line, column) = e
+            .location()
+            .map(|l| (l.line(), l.column()))
+            .unwrap_or((0, 0));
+        LoadError {
+            file: path.to_path_buf(),
+            line,
+            column,
+            message: e.to_string().lines().next().unwrap_or_default().to_string(),
+            hint: Some("see profiles/sim.yaml for a complete profile".into()),
+        }
+    })?;
+    let bad = |m: String| LoadError {
+        file: path.to_path_buf(),
+        line: 1,
+        column: 1,
+        message: m,
+        hint: None,
+    };
+    match p.kind.as_str() {
+        "sim" | "engine-sim" => {}
+        "process" if p.start.is_some() => {}
+        "address" if p.address.is_some() => {}
+        k => {
+            return Err(bad(format!(
+                "kind {k:?} needs: sim, process (with start) or address (with address)"
+            )))
+        }
+    }
+    if !["echo", "coap", "none"].contains(&p.probe.as_str()) {
+        return Err(bad(format!(
+            "probe {:?} must be echo, coap or none",
+            p.probe
+        )));
+    }
+    if hex::decode(&p.credentials.psk_hex).is_err() {
+        return Err(bad("credentials.psk_hex is not hex".into()));
+    }
+    Ok(p)
+}
+
+/// The folder of shipped profiles.
+pub fn profiles_dir() -> PathBuf {
+    let here = PathBuf::from("profiles");
+    if here.is_dir() {
+        return here;
+    }
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("profiles")
+}
+
+/// `--dut NAME|FILE`: a path to a file, or the name of a shipped profile.
+pub fn find_profile(name_or_file: &str) -> Result<Profile, LoadError> {
+    let p = Path::new(name_or_file);
+    if p.is_file() {
+        return load_profile_file(p);
+    }
+    let shipped = profiles_dir().join(format!("{name_or_file}.yaml"));
+    if shipped.is_file() {
+        return load_profile_file(&shipped);
+    }
+    Err(LoadError {
+        file: p.to_path_buf(),
+        line: 0,
+        column: 0,
+        message: format!("no DUT profile named {name_or_file:?}"),
+        hint: Some(format!(
+            "shipped profiles are in {}; or pass a file path",
+            profiles_dir().display()
+        )),
+    })
+}
+
+/// All shipped profiles, for `dicetest check`.
+pub fn load_all_profiles(dir: &Path) -> (Vec<Profile>, Vec<LoadError>) {
+    let mut out = Vec::new();
+    let mut errs = Vec::new();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    for f in files {
+        match load_profile_file(&f) {
+            Ok(p) => out.push(p),
+            Err(e) => errs.push(e),
+        }
+    }
+    (out, errs)
+}

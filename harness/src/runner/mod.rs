@@ -1,0 +1,256 @@
+//! Runs cases against a DUT and gives each its verdict, reason and evidence.
+
+pub mod interpret;
+pub mod report;
+pub mod verdict;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use crate::cases::{DutRole, LoadedCase};
+use crate::dut::engine_device::EngineDevice;
+use crate::dut::process::DutProcess;
+use crate::dut::{Link, Profile, SimLink, UdpLink};
+use crate::engine::Config;
+pub use interpret::{CaseOutcome, Interpreter};
+pub use verdict::Verdict;
+
+/// One case's result, as reports carry it.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct CaseResult {
+    pub id: String,
+    pub title: String,
+    pub verdict: Verdict,
+    pub reason: String,
+    /// The step that decided (1-based) and its line in the case file.
+    pub step: Option<usize>,
+    pub line: Option<u64>,
+    pub refs: Vec<String>,
+    pub level: String,
+    pub file: String,
+    pub duration_ms: u64,
+    /// Whether the verdict is what the profile's baseline expects.
+    pub as_expected: bool,
+    /// Why the profile expects a deviation, if it does.
+    pub expected_deviation: Option<String>,
+    pub evidence: Option<String>,
+    /// Run number when --repeat > 1.
+    pub run: u32,
+    #[serde(skip)]
+    pub trace: Vec<String>,
+    #[serde(skip)]
+    pub dut_log: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    pub jobs: usize,
+    pub repeat: u32,
+    pub out: Option<PathBuf>,
+    pub seed: u64,
+}
+
+/// Why a case does not apply to this DUT, if it does not.
+pub fn applicability(case: &LoadedCase, profile: &Profile) -> Option<String> {
+    if !profile.roles.contains(&case.case.dut.role) {
+        return Some(format!(
+            "the case needs a DUT {} and the profile does not claim that role",
+            role_name(case.case.dut.role)
+        ));
+    }
+    let missing: Vec<&String> = case
+        .case
+        .dut
+        .claims
+        .iter()
+        .filter(|c| !profile.claims(c))
+        .collect();
+    if !missing.is_empty() {
+        return Some(format!(
+            "the profile does not claim {}",
+            missing
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    None
+}
+
+pub fn role_name(r: DutRole) -> &'static str {
+    match r {
+        DutRole::Server => "server",
+        DutRole::Client => "client",
+    }
+}
+
+/// The in-process device of a profile: the reference board (`sim`) or dicetest's own
+/// engine as a server (`engine-sim`, all suites, for testing the runner itself).
+pub fn sim_device(profile: &Profile, seed: u64) -> Result<Box<dyn crate::dut::SimDevice>, String> {
+    if profile.kind == "sim" {
+        return Ok(Box::new(
+            crate::dut::reference_board::ReferenceBoard::from_profile(profile, seed)?,
+        ));
+    }
+    let mut cfg = Config::server()
+        .with_psk(profile.credentials.psk_identity.as_bytes(), &profile.psk())
+        .with_seed(seed);
+    let suites: Vec<u16> = profile
+        .claims
+        .iter()
+        .filter_map(|c| dicetest_crypto::suite_by_name(c))
+        .map(|s| s.id)
+        .collect();
+    if !suites.is_empty() {
+        cfg.cipher_suites = suites;
+    }
+    cfg.cookie_exchange = profile.claims("cookie_exchange");
+    cfg.extended_master_secret = profile.claims("ems");
+    cfg.timers.initial = Duration::from_millis(profile.timers.initial_retransmit_ms);
+    cfg.timers.max = Duration::from_millis(profile.timers.max_retransmit_ms);
+    Ok(Box::new(EngineDevice::new(cfg)))
+}
+
+/// Runs one case and judges it.
+pub fn run_case(case: &LoadedCase, profile: &Profile, seed: u64, root: &Path) -> CaseResult {
+    let started = std::time::Instant::now();
+    let mut result = CaseResult {
+        id: case.case.id.clone(),
+        title: case.case.title.clone(),
+        verdict: Verdict::Pass,
+        reason: String::new(),
+        step: None,
+        line: None,
+        refs: case.case.refs.clone(),
+        level: format!("{:?}", case.case.level),
+        file: case.file.display().to_string(),
+        duration_ms: 0,
+        as_expected: true,
+        expected_deviation: profile.expected_deviations.get(&case.case.id).cloned(),
+        evidence: None,
+        run: 1,
+        trace: Vec::new(),
+        dut_log: String::new(),
+    };
+    if let Some(why) = applicability(case, profile) {
+        result.verdict = Verdict::NotApplicable;
+        result.reason = why;
+        return finish(result, started);
+    }
+    if case.case.dut.role == DutRole::Client {
+        result.verdict = Verdict::Error;
+        result.reason = "DUT-client cases are not yet supported by this runner".into();
+        return finish(result, started);
+    }
+    let mut process = None;
+    let mut link: Box<dyn Link> = match profile.kind.as_str() {
+        "sim" | "engine-sim" => match sim_device(profile, seed) {
+            Ok(d) => Box::new(SimLink::new(d)),
+            Err(e) => {
+                return finish(
+                    error(result, format!("simulated DUT setup failed: {e}")),
+                    started,
+                )
+            }
+        },
+        "process" => match DutProcess::start(profile, root) {
+            Ok(p) => {
+                let addr = std::net::SocketAddr::from(([127, 0, 0, 1], p.port));
+                process = Some(p);
+                match UdpLink::new(addr) {
+                    Ok(l) => Box::new(l),
+                    Err(e) => {
+                        return finish(error(result, format!("cannot open a socket: {e}")), started)
+                    }
+                }
+            }
+            Err(e) => return finish(error(result, format!("DUT setup failed: {e}")), started),
+        },
+        _ => {
+            let addr = profile.address.as_deref().unwrap_or_default();
+            match addr
+                .parse()
+                .map_err(|e| format!("{e}"))
+                .and_then(|a| UdpLink::new(a).map_err(|e| e.to_string()))
+            {
+                Ok(l) => Box::new(l),
+                Err(e) => {
+                    return finish(error(result, format!("cannot reach {addr}: {e}")), started)
+                }
+            }
+        }
+    };
+    let outcome = Interpreter::new(link.as_mut(), profile, seed).run(&case.case);
+    result.verdict = outcome.verdict;
+    result.reason = outcome.reason;
+    result.step = outcome.step.map(|s| s.0);
+    result.line = outcome.step.map(|s| s.1);
+    result.trace = outcome.trace;
+    if let Some(p) = process {
+        result.dut_log = p.log();
+    }
+    finish(result, started)
+}
+
+fn error(mut r: CaseResult, why: String) -> CaseResult {
+    r.verdict = Verdict::Error;
+    r.reason = why;
+    r
+}
+
+fn finish(mut r: CaseResult, started: std::time::Instant) -> CaseResult {
+    r.duration_ms = started.elapsed().as_millis() as u64;
+    r.as_expected = match (&r.expected_deviation, r.verdict) {
+        (_, Verdict::NotApplicable) => true,
+        (None, Verdict::Pass) => true,
+        (None, _) => false,
+        (Some(_), Verdict::Fail | Verdict::Inconclusive) => true,
+        (Some(_), _) => false,
+    };
+    r
+}
+
+/// Runs every case (× repeat) in `jobs` lanes; `on_result` sees each result as it is
+/// reached (journal, progress). Results come back in case order.
+pub fn run_all(
+    cases: &[LoadedCase],
+    profile: &Profile,
+    opts: &RunOptions,
+    root: &Path,
+    on_result: &mut dyn FnMut(&CaseResult, usize, usize),
+) -> Vec<CaseResult> {
+    let work: Vec<(usize, u32)> = (0..cases.len())
+        .flat_map(|i| (1..=opts.repeat.max(1)).map(move |r| (i, r)))
+        .collect();
+    let total = work.len();
+    let next = AtomicUsize::new(0);
+    let (tx, rx) = mpsc::channel::<(usize, CaseResult)>();
+    let mut results: Vec<(usize, CaseResult)> = Vec::with_capacity(total);
+    std::thread::scope(|scope| {
+        for _ in 0..opts.jobs.max(1) {
+            let tx = tx.clone();
+            let next = &next;
+            let work = &work;
+            scope.spawn(move || loop {
+                let k = next.fetch_add(1, Ordering::SeqCst);
+                let Some(&(i, run)) = work.get(k) else { break };
+                let seed = opts.seed.wrapping_add(k as u64);
+                let mut r = run_case(&cases[i], profile, seed, root);
+                r.run = run;
+                if tx.send((k, r)).is_err() {
+                    break;
+                }
+            });
+        }
+        drop(tx);
+        for (k, r) in rx {
+            on_result(&r, results.len() + 1, total);
+            results.push((k, r));
+        }
+    });
+    results.sort_by_key(|(k, _)| *k);
+    results.into_iter().map(|(_, r)| r).collect()
+}

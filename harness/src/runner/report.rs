@@ -1,0 +1,149 @@
+//! What a run leaves behind: `report.json`, a journal of verdicts written as they are
+//! reached, and per-case evidence files.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::CaseResult;
+use crate::dut::Profile;
+
+/// Version of the report.json layout.
+pub const REPORT_SCHEMA_VERSION: u32 = 1;
+
+#[derive(Serialize)]
+struct DutSummary<'a> {
+    name: &'a str,
+    description: &'a str,
+    kind: &'a str,
+    claims: &'a [String],
+    psk_identity: &'a str,
+    /// The key itself is never written.
+    psk: &'static str,
+}
+
+#[derive(Serialize)]
+struct Report<'a> {
+    schema_version: u32,
+    tool: &'static str,
+    tool_version: &'static str,
+    dut: DutSummary<'a>,
+    summary: Summary,
+    cases: &'a [CaseResult],
+}
+
+#[derive(Serialize, Default, Debug, Clone, PartialEq, Eq)]
+pub struct Summary {
+    pub total: usize,
+    pub pass: usize,
+    pub fail: usize,
+    pub inconclusive: usize,
+    pub error: usize,
+    pub not_applicable: usize,
+    pub unexpected: usize,
+    pub flaky: Vec<String>,
+}
+
+pub fn summarize(results: &[CaseResult]) -> Summary {
+    use super::Verdict::*;
+    let mut s = Summary {
+        total: results.len(),
+        ..Default::default()
+    };
+    for r in results {
+        match r.verdict {
+            Pass => s.pass += 1,
+            Fail => s.fail += 1,
+            Inconclusive => s.inconclusive += 1,
+            Error => s.error += 1,
+            NotApplicable => s.not_applicable += 1,
+        }
+        if !r.as_expected {
+            s.unexpected += 1;
+        }
+    }
+    let mut by_id: std::collections::BTreeMap<&str, std::collections::BTreeSet<&str>> =
+        Default::default();
+    for r in results {
+        by_id.entry(&r.id).or_default().insert(r.verdict.name());
+    }
+    s.flaky = by_id
+        .into_iter()
+        .filter(|(_, v)| v.len() > 1)
+        .map(|(k, _)| k.to_string())
+        .collect();
+    s
+}
+
+/// Writes `report.json` into `out`.
+pub fn write_report(
+    out: &Path,
+    profile: &Profile,
+    results: &[CaseResult],
+) -> std::io::Result<PathBuf> {
+    std::fs::create_dir_all(out)?;
+    let report = Report {
+        schema_version: REPORT_SCHEMA_VERSION,
+        tool: "dicetest",
+        tool_version: env!("CARGO_PKG_VERSION"),
+        dut: DutSummary {
+            name: &profile.name,
+            description: &profile.description,
+            kind: &profile.kind,
+            claims: &profile.claims,
+            psk_identity: &profile.credentials.psk_identity,
+            psk: "<redacted>",
+        },
+        summary: summarize(results),
+        cases: results,
+    };
+    let path = out.join("report.json");
+    std::fs::write(
+        &path,
+        serde_json::to_vec_pretty(&report).map_err(std::io::Error::other)?,
+    )?;
+    Ok(path)
+}
+
+/// Appends one verdict to `journal.jsonl` at once, so an interrupted run keeps it.
+pub fn append_journal(out: &Path, r: &CaseResult) -> std::io::Result<()> {
+    std::fs::create_dir_all(out)?;
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(out.join("journal.jsonl"))?;
+    let mut line = serde_json::to_vec(r).map_err(std::io::Error::other)?;
+    line.push(b'\n');
+    f.write_all(&line)?;
+    f.sync_data()
+}
+
+/// Writes the case's trace (and the DUT's output) to `evidence/ID[-runN].txt`.
+pub fn write_evidence(out: &Path, r: &CaseResult) -> std::io::Result<String> {
+    let dir = out.join("evidence");
+    std::fs::create_dir_all(&dir)?;
+    let name = if r.run > 1 {
+        format!("{}-run{}.txt", r.id, r.run)
+    } else {
+        format!("{}.txt", r.id)
+    };
+    let mut text = format!(
+        "{} — {}\nverdict: {}\nreason: {}\nrefs: {}\n\n",
+        r.id,
+        r.title,
+        r.verdict,
+        r.reason,
+        r.refs.join(", ")
+    );
+    for l in &r.trace {
+        text.push_str(l);
+        text.push('\n');
+    }
+    if !r.dut_log.is_empty() {
+        text.push_str("\n--- DUT output ---\n");
+        text.push_str(&r.dut_log);
+    }
+    std::fs::write(dir.join(&name), text)?;
+    Ok(format!("evidence/{name}"))
+}
