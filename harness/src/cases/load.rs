@@ -475,6 +475,41 @@ pub fn validate(file: &Path, case: &Case) -> Vec<LoadError> {
             );
         }
     }
+    if let Some(a) = &case.able_to_fail {
+        if a.sim_fault.is_some() == a.dut.is_some() {
+            c.err(
+                1,
+                1,
+                "able_to_fail needs exactly one of sim_fault and dut".into(),
+                None,
+            );
+        }
+        if let Some(f) = &a.sim_fault {
+            if !dut_sim::Faults::NAMES.contains(&f.as_str()) {
+                let hint =
+                    closest(f, &dut_sim::Faults::NAMES).map(|x| format!("did you mean {x}?"));
+                c.err(
+                    1,
+                    1,
+                    format!("unknown fault switch {f:?}"),
+                    hint.or(Some(format!(
+                        "one of {}",
+                        dut_sim::Faults::NAMES.join(", ")
+                    ))),
+                );
+            }
+        }
+        if let Some(v) = &a.verdict {
+            if !VERDICTS.contains(&v.as_str()) {
+                c.err(
+                    1,
+                    1,
+                    format!("able_to_fail verdict {v:?} is not one of {VERDICTS:?}"),
+                    None,
+                );
+            }
+        }
+    }
     if case.steps.is_empty() {
         c.err(1, 1, "a case needs at least one step".into(), None);
     }

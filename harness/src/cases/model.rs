@@ -38,8 +38,10 @@ pub struct DutRequirement {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AbleToFail {
-    /// A fault switch of the simulated board that breaks the requirement.
-    pub sim_fault: String,
+    /// A fault switch of the simulated board that breaks the requirement...
+    pub sim_fault: Option<String>,
+    /// ...or a DUT profile (shipped name or file) that breaks it.
+    pub dut: Option<String>,
     /// The verdict the case must then give (default fail).
     #[serde(default)]
     pub verdict: Option<String>,
