@@ -19,7 +19,8 @@ fn root() -> PathBuf {
 }
 
 fn sim_profile() -> Profile {
-    find_profile(root().join("profiles/sim.yaml").to_str().unwrap()).expect("profiles/sim.yaml loads")
+    find_profile(root().join("profiles/sim.yaml").to_str().unwrap())
+        .expect("profiles/sim.yaml loads")
 }
 
 /// The verdict the case gives against `profile`, judged against what is expected.
@@ -32,7 +33,10 @@ fn judge(case: &LoadedCase, profile: &Profile, want: &[Verdict]) -> Result<(), F
             "{} gave {} (expected {}): {}\n{}",
             case.case.id,
             r.verdict,
-            want.iter().map(|v| v.name()).collect::<Vec<_>>().join(" or "),
+            want.iter()
+                .map(|v| v.name())
+                .collect::<Vec<_>>()
+                .join(" or "),
             r.reason,
             r.trace.join("\n")
         )
@@ -49,7 +53,9 @@ fn breaking_profile(case: &LoadedCase) -> Result<Profile, String> {
         return Ok(p);
     }
     let d = a.dut.as_deref().ok_or("able_to_fail names nothing")?;
-    find_profile(d).or_else(|_| find_profile(root().join(d).to_str().unwrap_or_default())).map_err(|e| e.to_string())
+    find_profile(d)
+        .or_else(|_| find_profile(root().join(d).to_str().unwrap_or_default()))
+        .map_err(|e| e.to_string())
 }
 
 fn gaps(path: &Path) -> Vec<String> {
@@ -91,15 +97,29 @@ fn main() {
             judge(&case, &p, want)
         }));
     }
-    for case in cases.iter().filter(|c| c.case.able_to_fail.is_some()).cloned() {
+    for case in cases
+        .iter()
+        .filter(|c| c.case.able_to_fail.is_some())
+        .cloned()
+    {
         let id = case.case.id.clone();
         trials.push(Trial::test(format!("able_to_fail::{id}"), move || {
             let p = breaking_profile(&case)?;
-            let want = case.case.able_to_fail.as_ref().and_then(|a| a.verdict.as_deref()).and_then(Verdict::parse).unwrap_or(Verdict::Fail);
+            let want = case
+                .case
+                .able_to_fail
+                .as_ref()
+                .and_then(|a| a.verdict.as_deref())
+                .and_then(Verdict::parse)
+                .unwrap_or(Verdict::Fail);
             judge(&case, &p, &[want])
         }));
     }
-    let uncovered: Vec<String> = cases.iter().filter(|c| c.case.able_to_fail.is_none()).map(|c| c.case.id.clone()).collect();
+    let uncovered: Vec<String> = cases
+        .iter()
+        .filter(|c| c.case.able_to_fail.is_none())
+        .map(|c| c.case.id.clone())
+        .collect();
     let all: Vec<String> = cases.iter().map(|c| c.case.id.clone()).collect();
     trials.push(Trial::test("able_to_fail_gaps_are_listed_and_current", move || {
         let listed = gaps(&root().join("suites/able-to-fail-gaps.txt"));

@@ -2,6 +2,7 @@
 
 pub mod load;
 pub mod model;
+pub mod schema;
 
 pub use load::{load_case_file, load_suite_dir, parse_duration, LoadError, LoadedCase};
 pub use model::{Case, DutRole, Expect, Level, Step};

@@ -6,11 +6,14 @@
 
 use std::collections::BTreeMap;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_saphyr::Spanned;
 
 /// Requirement level of the clause a case checks (RFC 2119).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 pub enum Level {
     MUST,
     SHOULD,
@@ -18,14 +21,14 @@ pub enum Level {
 }
 
 /// Which side the device under test plays.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DutRole {
     Server,
     Client,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DutRequirement {
     pub role: DutRole,
@@ -35,7 +38,7 @@ pub struct DutRequirement {
 }
 
 /// How the project shows that this case can fail (the able-to-fail self-test).
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AbleToFail {
     /// A fault switch of the simulated board that breaks the requirement...
@@ -47,7 +50,7 @@ pub struct AbleToFail {
     pub verdict: Option<String>,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Case {
     pub id: String,
@@ -63,12 +66,13 @@ pub struct Case {
     #[serde(default)]
     pub ambiguity: Option<String>,
     pub able_to_fail: Option<AbleToFail>,
+    #[schemars(with = "Vec<Step>")]
     pub steps: Vec<Spanned<Step>>,
 }
 
 /// One step. Exactly one action key (`handshake`, `send`, `expect`, `wait`, `drop`,
 /// `replay`, `new_client`, `liveness`, `coap`) is set; the others modify it.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Step {
     /// A complete, correct handshake with this suite (`psk-ccm8`, ...); `default` takes the
@@ -123,7 +127,7 @@ pub struct Step {
 /// A YAML value used in overrides.
 pub type Value = serde_json::Value;
 
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RecordSpec {
     pub content_type: Option<u8>,
@@ -138,7 +142,7 @@ pub struct RecordSpec {
     pub tag_xor: Option<String>,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FragmentsSpec {
     /// Even fragments of at most this many body bytes.
@@ -148,7 +152,7 @@ pub struct FragmentsSpec {
     pub list: Vec<FragmentItem>,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FragmentItem {
     pub offset: u32,
@@ -161,7 +165,7 @@ pub struct FragmentItem {
 }
 
 /// What must (or may) come back.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Expect {
     /// A handshake message by name (HelloVerifyRequest, ServerHello, ...).
@@ -202,7 +206,7 @@ pub struct Expect {
     pub reason: Option<String>,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CoapRequest {
     pub method: String,
@@ -218,7 +222,7 @@ fn con() -> String {
     "CON".into()
 }
 
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CoapResponse {
     /// `2.05`, `4.04`, ...

@@ -46,6 +46,12 @@ enum Command {
     Explain(suite_cmds::ExplainArgs),
     /// Run test descriptions against a DUT and give each a verdict.
     Run(suite_cmds::RunArgs),
+    /// Print the JSON Schema of case files (or, with --profile, of DUT profiles).
+    Schema {
+        /// The schema of DUT profiles instead of cases.
+        #[arg(long)]
+        profile: bool,
+    },
 }
 
 pub fn main() -> i32 {
@@ -69,5 +75,16 @@ pub fn main() -> i32 {
         Command::Check(a) => suite_cmds::check(a),
         Command::Explain(a) => suite_cmds::explain(a),
         Command::Run(a) => suite_cmds::run(a),
+        Command::Schema { profile } => {
+            print!(
+                "{}",
+                if profile {
+                    crate::cases::schema::profile_schema()
+                } else {
+                    crate::cases::schema::case_schema()
+                }
+            );
+            EXIT_OK
+        }
     }
 }

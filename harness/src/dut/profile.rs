@@ -5,12 +5,13 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 use crate::cases::load::LoadError;
 use crate::cases::DutRole;
 
-#[derive(Clone, Deserialize)]
+#[derive(Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Credentials {
     #[serde(default = "default_identity")]
@@ -33,7 +34,7 @@ fn default_identity() -> String {
 }
 
 /// Retransmission timers the DUT declares (RFC 6347 §4.2.4.1; RFC 7925 §11).
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Timers {
     #[serde(default = "default_initial")]
@@ -66,7 +67,7 @@ impl Default for Timers {
 }
 
 /// How the DUT is started, when dicetest starts it.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StartSpec {
     /// argv; placeholders: {port}, {psk_identity}, {psk_hex}, {psk_ascii}, {pskfile}, {root}.
@@ -97,7 +98,7 @@ fn default_restart() -> String {
     "per_case".into()
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Profile {
     pub name: String,
