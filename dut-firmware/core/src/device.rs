@@ -9,9 +9,10 @@ use crate::dtls::alert;
 use crate::dtls::cookie::CookieJar;
 use crate::dtls::epoch::WriteState;
 use crate::dtls::hello::negotiate;
+use crate::dtls::hello_reassembly::HelloReassembly;
 use crate::dtls::messages::{
-    hello_verify_request_body, next_fragment, write_message, ClientHello, HandshakeHeader,
-    CLIENT_HELLO, HELLO_VERIFY_REQUEST,
+    hello_verify_request_body, next_fragment, write_message, ClientHello, CLIENT_HELLO,
+    HELLO_VERIFY_REQUEST,
 };
 use crate::dtls::output::Output;
 use crate::dtls::record::{next_record, RecordHeader, ALERT, DTLS1_0, HANDSHAKE};
@@ -30,6 +31,9 @@ pub struct Device<const N: usize = 4> {
     config: Config,
     rng: Drbg,
     cookies: CookieJar,
+    /// Fragmented ClientHellos being put together before the cookie check (bounded and
+    /// shared by all peers, so the front door stays stateless per client).
+    hellos: HelloReassembly,
     sessions: [Session; N],
     coap: CoapServer,
     rx: [u8; RX_BUF],
@@ -57,6 +61,7 @@ impl<const N: usize> Device<N> {
             config,
             rng,
             cookies,
+            hellos: HelloReassembly::default(),
             sessions: core::array::from_fn(|_| Session::default()),
             coap,
             rx: [0; RX_BUF],
@@ -111,6 +116,7 @@ impl<const N: usize> Device<N> {
             config,
             rng,
             cookies,
+            hellos,
             sessions,
             coap,
             rx,
@@ -124,8 +130,15 @@ impl<const N: usize> Device<N> {
         // Records one by one (§4.1.1); the first that does not parse ends the datagram.
         while let Ok((h, fragment, r)) = next_record(rest) {
             rest = r;
-            if let Some((hh, body)) = plaintext_client_hello(&ctx, &h, fragment) {
-                on_client_hello(&ctx, &mut o, sessions, cookies, peer, &h, &hh, body);
+            if carries_plaintext_client_hello(&ctx, &h, fragment) {
+                let front = FrontDoor {
+                    ctx: &ctx,
+                    sessions,
+                    cookies,
+                    peer,
+                    record: &h,
+                };
+                front.on_record(&mut o, hellos, fragment);
                 continue;
             }
             if let Some(s) = find(sessions, &peer) {
@@ -171,22 +184,15 @@ fn find<'s>(sessions: &'s mut [Session], peer: &PeerAddr) -> Option<&'s mut Sess
 }
 
 /// A record that carries a ClientHello in the clear: in epoch 0, or (the
-/// `accept_client_hello_in_epoch_1` fault) in a record claiming epoch 1.
-fn plaintext_client_hello<'a>(
-    ctx: &Ctx<'_>,
-    h: &RecordHeader,
-    fragment: &'a [u8],
-) -> Option<(HandshakeHeader, &'a [u8])> {
+/// `accept_client_hello_in_epoch_1` fault) in a record claiming epoch 1. The first
+/// fragment decides; a fragment that reaches past its message (§4.2.3) is no ClientHello.
+fn carries_plaintext_client_hello(ctx: &Ctx<'_>, h: &RecordHeader, fragment: &[u8]) -> bool {
     if h.content_type != HANDSHAKE {
-        return None;
+        return false;
     }
     let epoch_ok =
         h.epoch == 0 || (h.epoch == 1 && ctx.config.faults.accept_client_hello_in_epoch_1);
-    if !epoch_ok {
-        return None;
-    }
-    let (hh, body, _) = next_fragment(fragment).ok()?;
-    (hh.msg_type == CLIENT_HELLO).then_some((hh, body))
+    epoch_ok && next_fragment(fragment).is_ok_and(|(hh, _, _)| hh.msg_type == CLIENT_HELLO)
 }
 
 /// Picks a slot for a new handshake: a free one, else the oldest unfinished handshake,
@@ -214,82 +220,105 @@ fn plain_alert(o: &mut Output<'_>, peer: PeerAddr, seq: u64, description: u8) {
     o.record(&mut w, ALERT, &[alert::FATAL, description]);
 }
 
-/// The stateless front door (RFC 6347 §4.2.1): a ClientHello without a valid cookie gets
-/// a HelloVerifyRequest and leaves no state; one with a valid cookie starts a session.
-#[allow(clippy::too_many_arguments)]
-fn on_client_hello(
-    ctx: &Ctx<'_>,
-    o: &mut Output<'_>,
-    sessions: &mut [Session],
-    cookies: &CookieJar,
+/// The stateless front door (RFC 6347 §4.2.1) for one record carrying ClientHello
+/// fragments from `peer`.
+struct FrontDoor<'c, 's> {
+    ctx: &'c Ctx<'c>,
+    sessions: &'s mut [Session],
+    cookies: &'s CookieJar,
     peer: PeerAddr,
-    h: &RecordHeader,
-    hh: &HandshakeHeader,
-    body: &[u8],
-) {
-    let faults = &ctx.config.faults;
-    // Without state there is nowhere to reassemble: a ClientHello must come whole. (It is
-    // the client's smallest-MTU message; RFC 6347 §4.2.3 fragmentation is for larger ones.)
-    if !hh.is_whole() {
-        return;
-    }
-    let ch = match ClientHello::parse(body) {
-        Ok(ch) => ch,
-        Err(_) => {
-            plain_alert(o, peer, h.seq, alert::DECODE_ERROR);
-            return;
-        }
-    };
-    let existing = sessions.iter().position(|s| !s.is_free() && s.peer == peer);
-    if let Some(i) = existing {
-        let s = &mut sessions[i];
-        if s.is_unfinished() && s.state != State::HelloVerifySent && *s.client_random() == ch.random
-        {
-            // The client repeats flight 3: flight 4 went missing (§4.2.4).
-            s.peer_retransmitted = true;
-            return;
-        }
-        if s.is_connected() && *s.client_random() == ch.random {
-            return; // a late copy of the hello that began this connection
-        }
-    }
-    let bind = !faults.cookie_not_bound_to_params;
-    let cookie_ok = faults.no_hello_verify_request || cookies.verify(ch.cookie, &ch, &peer, bind);
-    if !cookie_ok {
-        let cookie = cookies.make(&ch, &peer, bind);
-        let mut hvr = [0u8; 40];
-        let Ok(n) = hello_verify_request_body(&cookie, &mut hvr) else {
-            return;
-        };
-        let mut msg = [0u8; 52];
-        let mut w = Writer::new(&mut msg);
-        // The HelloVerifyRequest echoes the ClientHello's message_seq and record sequence
-        // number (§4.2.1, §4.2.2): a stateless server has no counters of its own.
-        if write_message(&mut w, HELLO_VERIFY_REQUEST, hh.message_seq, &hvr[..n]).is_err() {
-            return;
-        }
-        let len = w.len();
-        let mut ws = WriteState {
-            epoch: 0,
-            seq: h.seq,
-            keys: None,
-        };
-        o.retarget(peer);
-        o.record_with_version(&mut ws, HANDSHAKE, DTLS1_0, &msg[..len]);
-        if faults.retransmit_hello_verify_request {
-            if let Some(i) = existing.or_else(|| allocate(sessions)) {
-                sessions[i].keep_hello_verify_request(ctx, peer, &msg[..len], h.seq);
+    record: &'c RecordHeader,
+}
+
+impl FrontDoor<'_, '_> {
+    /// Every ClientHello fragment of the record: a whole message goes straight to the
+    /// cookie check; pieces are put together first (§4.2.3), in the shared area.
+    fn on_record(mut self, o: &mut Output<'_>, hellos: &mut HelloReassembly, fragment: &[u8]) {
+        let mut rest = fragment;
+        while let Ok((hh, body, r)) = next_fragment(rest) {
+            rest = r;
+            if hh.msg_type != CLIENT_HELLO {
+                continue; // nothing else belongs in a record that opens with a ClientHello
+            }
+            if hh.is_whole() {
+                hellos.forget(&self.peer);
+                self.on_client_hello(o, hh.message_seq, body);
+            } else if let Ok(Some((message_seq, message))) = hellos.add(self.peer, &hh, body) {
+                // Fragments whose length disagrees, or that would not fit, are dropped.
+                self.on_client_hello(o, message_seq, message);
             }
         }
-        return;
     }
-    match negotiate(ctx.config, &ch, None) {
-        Err(d) => plain_alert(o, peer, h.seq, d),
-        Ok(neg) => {
-            // A valid cookie proves the address (§4.2.8): an older association with the
-            // same address gives way to the new handshake.
-            if let Some(i) = existing.or_else(|| allocate(sessions)) {
-                sessions[i].begin(ctx, o, peer, &ch, hh.message_seq, h.seq, body, neg, false);
+
+    /// A whole ClientHello: without a valid cookie it gets a HelloVerifyRequest and leaves
+    /// no state; with one it starts a session. `self.record` is the record that carried
+    /// it (or its last fragment).
+    fn on_client_hello(&mut self, o: &mut Output<'_>, message_seq: u16, body: &[u8]) {
+        let (ctx, peer, record_seq) = (self.ctx, self.peer, self.record.seq);
+        let sessions = &mut *self.sessions;
+        let faults = &ctx.config.faults;
+        let ch = match ClientHello::parse(body) {
+            Ok(ch) => ch,
+            Err(_) => {
+                plain_alert(o, peer, record_seq, alert::DECODE_ERROR);
+                return;
+            }
+        };
+        let existing = sessions.iter().position(|s| !s.is_free() && s.peer == peer);
+        if let Some(i) = existing {
+            let s = &mut sessions[i];
+            if s.is_unfinished()
+                && s.state != State::HelloVerifySent
+                && *s.client_random() == ch.random
+            {
+                // The client repeats flight 3: flight 4 went missing (§4.2.4).
+                s.peer_retransmitted = true;
+                return;
+            }
+            if s.is_connected() && *s.client_random() == ch.random {
+                return; // a late copy of the hello that began this connection
+            }
+        }
+        let bind = !faults.cookie_not_bound_to_params;
+        let cookie_ok =
+            faults.no_hello_verify_request || self.cookies.verify(ch.cookie, &ch, &peer, bind);
+        if !cookie_ok {
+            let cookie = self.cookies.make(&ch, &peer, bind);
+            let mut hvr = [0u8; 40];
+            let Ok(n) = hello_verify_request_body(&cookie, &mut hvr) else {
+                return;
+            };
+            let mut msg = [0u8; 52];
+            let mut w = Writer::new(&mut msg);
+            // The HelloVerifyRequest echoes the ClientHello's message_seq and record
+            // sequence number (§4.2.1, §4.2.2): a stateless server has no counters of its
+            // own. For a fragmented ClientHello, the record that completed it.
+            if write_message(&mut w, HELLO_VERIFY_REQUEST, message_seq, &hvr[..n]).is_err() {
+                return;
+            }
+            let len = w.len();
+            let mut ws = WriteState {
+                epoch: 0,
+                seq: record_seq,
+                keys: None,
+            };
+            o.retarget(peer);
+            o.record_with_version(&mut ws, HANDSHAKE, DTLS1_0, &msg[..len]);
+            if faults.retransmit_hello_verify_request {
+                if let Some(i) = existing.or_else(|| allocate(sessions)) {
+                    sessions[i].keep_hello_verify_request(ctx, peer, &msg[..len], record_seq);
+                }
+            }
+            return;
+        }
+        match negotiate(ctx.config, &ch, None) {
+            Err(d) => plain_alert(o, peer, record_seq, d),
+            Ok(neg) => {
+                // A valid cookie proves the address (§4.2.8): an older association with the
+                // same address gives way to the new handshake.
+                if let Some(i) = existing.or_else(|| allocate(sessions)) {
+                    sessions[i].begin(ctx, o, peer, &ch, message_seq, record_seq, body, neg, false);
+                }
             }
         }
     }

@@ -5,12 +5,15 @@
 //! - `cookie.rs`: stateless cookies with a rotating secret (§4.2.1);
 //! - `messages.rs`: the handshake messages the server reads and writes (§4.2.2, §4.3.2);
 //! - `reassembly.rs`: bounded reassembly of fragmented handshake messages (§4.2.3);
+//! - `hello_reassembly.rs`: the small shared area where fragmented ClientHellos are put
+//!   together before the cookie check (§4.2.1, §4.2.3);
 //! - `session.rs`: one peer's association, from ClientHello to close_notify.
 
 pub mod alert;
 pub mod cookie;
 pub mod epoch;
 pub mod hello;
+pub mod hello_reassembly;
 pub mod messages;
 pub mod output;
 pub mod reassembly;
