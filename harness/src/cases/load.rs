@@ -53,6 +53,10 @@ pub const SENDABLE: &[&str] = &[
     "HelloRequest",
     "Record",
     "Probe",
+    "HelloVerifyRequest",
+    "ServerHello",
+    "ServerHelloDone",
+    "ServerKeyExchange",
 ];
 
 /// Handshake message names an `expect` step can wait for.

@@ -67,3 +67,52 @@ impl SimDevice for EngineDevice {
             .min()
     }
 }
+
+/// dicetest's engine as a DUT *client* (for running DUT-client cases in-process; not an
+/// independent implementation, so it proves the runner, not a device).
+pub struct EngineClientDevice {
+    conn: Connection,
+}
+
+/// The source id the simulated client uses.
+const CLIENT_PORT: u16 = 40000;
+
+impl EngineClientDevice {
+    pub fn new(config: Config) -> Self {
+        EngineClientDevice {
+            conn: Connection::new(config),
+        }
+    }
+
+    fn out(&mut self) -> Vec<(u16, Vec<u8>)> {
+        let mut out = Vec::new();
+        EngineDevice::drain(&mut self.conn, CLIENT_PORT, &mut out);
+        out
+    }
+}
+
+impl SimDevice for EngineClientDevice {
+    fn start(&mut self, now: Instant) -> Vec<(u16, Vec<u8>)> {
+        self.conn.start(now);
+        self.out()
+    }
+
+    fn handle_datagram(
+        &mut self,
+        now: Instant,
+        _from: u16,
+        datagram: &[u8],
+    ) -> Vec<(u16, Vec<u8>)> {
+        self.conn.handle_datagram(now, datagram);
+        self.out()
+    }
+
+    fn handle_timeout(&mut self, now: Instant) -> Vec<(u16, Vec<u8>)> {
+        self.conn.handle_timeout(now);
+        self.out()
+    }
+
+    fn poll_timeout(&self) -> Option<Instant> {
+        self.conn.poll_timeout()
+    }
+}

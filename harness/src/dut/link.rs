@@ -94,10 +94,83 @@ impl Link for UdpLink {
     }
 }
 
+// ---- UDP, the harness as server ------------------------------------------------------
+
+/// The harness listens; the DUT (a client) talks first, and its address is learnt from its
+/// first datagram.
+pub struct UdpServerLink {
+    socket: UdpSocket,
+    peer: Option<SocketAddr>,
+    clock: WallClock,
+    buf: Vec<u8>,
+}
+
+impl UdpServerLink {
+    pub fn bind() -> io::Result<Self> {
+        Ok(UdpServerLink {
+            socket: UdpSocket::bind("127.0.0.1:0")?,
+            peer: None,
+            clock: WallClock::start(),
+            buf: vec![0; 65536],
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.socket.local_addr().map(|a| a.port()).unwrap_or(0)
+    }
+}
+
+impl Link for UdpServerLink {
+    fn now(&self) -> Instant {
+        self.clock.now()
+    }
+
+    fn send(&mut self, datagram: &[u8]) {
+        if let Some(p) = self.peer {
+            let _ = self.socket.send_to(datagram, p);
+        }
+    }
+
+    fn recv(&mut self, deadline: Instant) -> Option<Vec<u8>> {
+        loop {
+            let wait = self.clock.until(deadline);
+            if wait.is_zero() {
+                return None;
+            }
+            let _ = self
+                .socket
+                .set_read_timeout(Some(wait.max(Duration::from_millis(1))));
+            match self.socket.recv_from(&mut self.buf) {
+                Ok((n, from)) => {
+                    // The first client is the DUT; others are ignored.
+                    if *self.peer.get_or_insert(from) == from {
+                        return Some(self.buf[..n].to_vec());
+                    }
+                }
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                    ) =>
+                {
+                    return None
+                }
+                Err(_) => std::thread::sleep(Duration::from_millis(20).min(wait)),
+            }
+        }
+    }
+
+    fn new_source(&mut self) {}
+}
+
 // ---- simulated device -----------------------------------------------------------------
 
 /// A device that runs in-process on the caller's clock. `from`/`to` name client sources.
 pub trait SimDevice: Send {
+    /// What the device sends on its own at the start (a client's first flight).
+    fn start(&mut self, _now: Instant) -> Vec<(u16, Vec<u8>)> {
+        Vec::new()
+    }
     fn handle_datagram(&mut self, now: Instant, from: u16, datagram: &[u8]) -> Vec<(u16, Vec<u8>)>;
     fn handle_timeout(&mut self, now: Instant) -> Vec<(u16, Vec<u8>)>;
     fn poll_timeout(&self) -> Option<Instant>;
@@ -114,13 +187,16 @@ pub struct SimLink {
 
 impl SimLink {
     pub fn new(device: Box<dyn SimDevice>) -> Self {
-        SimLink {
+        let mut l = SimLink {
             device,
             now: Instant::ZERO,
             source: 40000,
             inbox: VecDeque::new(),
             latency: Duration::from_millis(1),
-        }
+        };
+        let out = l.device.start(l.now);
+        l.deliver(out);
+        l
     }
 
     fn deliver(&mut self, out: Vec<(u16, Vec<u8>)>) {

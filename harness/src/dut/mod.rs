@@ -7,5 +7,5 @@ pub mod process;
 pub mod profile;
 pub mod reference_board;
 
-pub use link::{Link, SimDevice, SimLink, UdpLink};
+pub use link::{Link, SimDevice, SimLink, UdpLink, UdpServerLink};
 pub use profile::{find_profile, load_all_profiles, Profile};

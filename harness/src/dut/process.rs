@@ -49,13 +49,36 @@ fn udp_port_bound(port: u16) -> bool {
 }
 
 impl DutProcess {
-    /// Starts the profile's command on a free port and waits until it is ready.
+    /// Starts the profile's server command on a free port and waits until it is ready.
     pub fn start(profile: &Profile, root: &std::path::Path) -> Result<DutProcess, String> {
         let start = profile
             .start
             .as_ref()
             .ok_or("the profile has no start command")?;
         let port = free_udp_port().map_err(|e| format!("no free UDP port: {e}"))?;
+        Self::spawn(start, profile, root, port, true)
+    }
+
+    /// Starts the profile's client command towards the harness listening on `port`.
+    pub fn start_client(
+        profile: &Profile,
+        root: &std::path::Path,
+        port: u16,
+    ) -> Result<DutProcess, String> {
+        let start = profile
+            .client_start
+            .as_ref()
+            .ok_or("the profile has no client_start command")?;
+        Self::spawn(start, profile, root, port, false)
+    }
+
+    fn spawn(
+        start: &super::profile::StartSpec,
+        profile: &Profile,
+        root: &std::path::Path,
+        port: u16,
+        wait_ready: bool,
+    ) -> Result<DutProcess, String> {
         let psk_hex = &profile.credentials.psk_hex;
         let psk_ascii = String::from_utf8(profile.psk()).unwrap_or_default();
         let pskfile = if start.command.iter().any(|a| a.contains("{pskfile}")) {
@@ -131,6 +154,9 @@ impl DutProcess {
             _pskfile: pskfile,
         };
         let begin = Instant::now();
+        if !wait_ready {
+            return Ok(p);
+        }
         loop {
             let ready = match start.ready.strip_prefix("stdout:") {
                 Some(text) => p.log().contains(text),

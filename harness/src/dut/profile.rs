@@ -110,6 +110,8 @@ pub struct Profile {
     /// For `address`: HOST:PORT.
     pub address: Option<String>,
     pub start: Option<StartSpec>,
+    /// How to start the DUT as a client towards the harness ({port} is the harness's port).
+    pub client_start: Option<StartSpec>,
     pub credentials: Credentials,
     /// Features claimed: suite short names (psk-ccm8, ...), ems, cookie_exchange,
     /// renegotiation_info, max_fragment_length, coap, coap:/path ...

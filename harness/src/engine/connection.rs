@@ -109,6 +109,8 @@ pub struct Connection {
     flight_sent_at: Instant,
     /// Whether the peer's Finished verified, once one arrived (whoever drives).
     pub peer_finished_ok: Option<bool>,
+    /// Server: the ClientHello being answered.
+    pub last_client_hello: Option<dicetest_wire::ClientHello>,
 }
 
 impl Connection {
@@ -146,6 +148,7 @@ impl Connection {
             retransmitted_this_datagram: false,
             flight_sent_at: Instant::ZERO,
             peer_finished_ok: None,
+            last_client_hello: None,
         }
     }
 

@@ -201,81 +201,18 @@ impl Connection {
         self.transcript.add(1, message_seq, body);
         self.params.client_random = ch.random;
         self.params.cookie = ch.cookie.clone();
+        self.last_client_hello = Some(ch.clone());
         // Our messages continue the client's numbering (§4.2.2).
         self.next_send_seq = message_seq;
         if !self.autopilot {
             return;
         }
-        // RFC 7925 §6.1 / RFC 5246 §7.4.1.2: null compression must be offered.
-        if !ch.compression_methods.contains(&CompressionMethod::Null) {
-            return self.fail(
-                HandshakeFailure::NonNullCompression(
-                    ch.compression_methods
-                        .first()
-                        .map(|c| c.get_u8())
-                        .unwrap_or(0),
-                ),
-                Some(AlertDescription::IllegalParameter),
-            );
-        }
-        let offered: Vec<u16> = ch.cipher_suites.iter().map(|s| s.get_u16()).collect();
-        let Some(suite) = self
-            .config
-            .cipher_suites
-            .iter()
-            .copied()
-            .find(|s| offered.contains(s))
-            .and_then(suite_by_id)
-        else {
-            return self.fail(
-                HandshakeFailure::NoCommonCipherSuite { offered },
-                Some(AlertDescription::HandshakeFailure),
-            );
+        let sh = match self.default_server_hello() {
+            Ok(sh) => sh,
+            Err((f, alert)) => return self.fail(f, Some(alert)),
         };
-        let exts = ch.extensions.clone().unwrap_or_default();
-        let has = |t: ExtensionType| exts.iter().any(|e| e.ext_type() == t);
-        self.params.extended_master_secret =
-            self.config.extended_master_secret && has(ExtensionType::ExtendedMasterSecret);
-        let secure_reneg = has(ExtensionType::RenegotiationInfo) || offered.contains(&0x00FF);
-        let mut sh_ext = Vec::new();
-        if self.params.extended_master_secret {
-            sh_ext.push(Extension::ExtendedMasterSecret);
-        }
-        if secure_reneg && self.config.renegotiation_info {
-            sh_ext.push(Extension::RenegotiationInfo(Vec::new()));
-        }
-        let ecdhe = matches!(suite.kx, KeyExchange::EcdheEcdsa);
-        if ecdhe {
-            if has(ExtensionType::EcPointFormats) {
-                sh_ext.push(Extension::EcPointFormats(vec![ECPointFormat::Uncompressed]));
-            }
-            if has(ExtensionType::ServerCertificateType) {
-                sh_ext.push(Extension::ServerCertificateType(CertTypeList::Selected(
-                    CertificateType::RawPublicKey,
-                )));
-            }
-            if self.config.request_client_certificate && has(ExtensionType::ClientCertificateType) {
-                sh_ext.push(Extension::ClientCertificateType(CertTypeList::Selected(
-                    CertificateType::RawPublicKey,
-                )));
-            }
-        }
-        for e in &exts {
-            if let Extension::MaxFragmentLength(code) = e {
-                // RFC 6066 §4: echo an acceptable value.
-                if (1..=4).contains(code) {
-                    sh_ext.push(Extension::MaxFragmentLength(*code));
-                }
-            }
-        }
-        let sh = ServerHello {
-            server_version: ProtocolVersion::DTLS1_2,
-            random: self.random32(),
-            session_id: Vec::new(),
-            cipher_suite: suite.id.into(),
-            compression_method: CompressionMethod::Null,
-            extensions: Some(sh_ext),
-        };
+        let ecdhe = suite_by_id(sh.cipher_suite.get_u16())
+            .is_some_and(|p| matches!(p.kx, KeyExchange::EcdheEcdsa));
         self.reassembler.reset_to(message_seq.wrapping_add(1));
         self.begin_flight(4);
         self.send_handshake(&HandshakeMessage::ServerHello(sh), &SendOptions::default());
@@ -341,6 +278,105 @@ impl Connection {
         );
         self.finish_flight(now, true);
         self.state = State::ServerWaitClientKeyExchange;
+    }
+
+    /// A HelloVerifyRequest for the last ClientHello, with the cookie we would accept.
+    pub fn default_hello_verify_request(&self) -> HelloVerifyRequest {
+        let cookie = self
+            .last_client_hello
+            .as_ref()
+            .map(|ch| self.cookie_for(ch))
+            .unwrap_or_default();
+        HelloVerifyRequest {
+            server_version: ProtocolVersion::DTLS1_0,
+            cookie,
+        }
+    }
+
+    /// The ServerHello this server would answer the last ClientHello with: our preferred
+    /// suite among those offered, null compression, and the extensions we support.
+    pub fn default_server_hello(
+        &mut self,
+    ) -> Result<ServerHello, (HandshakeFailure, AlertDescription)> {
+        let Some(ch) = self.last_client_hello.clone() else {
+            return Err((
+                HandshakeFailure::UnexpectedMessage {
+                    expected: "a ClientHello first",
+                    got: "nothing".into(),
+                },
+                AlertDescription::InternalError,
+            ));
+        };
+        // RFC 7925 §6.1 / RFC 5246 §7.4.1.2: null compression must be offered.
+        if !ch.compression_methods.contains(&CompressionMethod::Null) {
+            return Err((
+                HandshakeFailure::NonNullCompression(
+                    ch.compression_methods
+                        .first()
+                        .map(|c| c.get_u8())
+                        .unwrap_or(0),
+                ),
+                AlertDescription::IllegalParameter,
+            ));
+        }
+        let offered: Vec<u16> = ch.cipher_suites.iter().map(|s| s.get_u16()).collect();
+        let Some(suite) = self
+            .config
+            .cipher_suites
+            .iter()
+            .copied()
+            .find(|s| offered.contains(s))
+            .and_then(suite_by_id)
+        else {
+            return Err((
+                HandshakeFailure::NoCommonCipherSuite { offered },
+                AlertDescription::HandshakeFailure,
+            ));
+        };
+        let exts = ch.extensions.clone().unwrap_or_default();
+        let has = |t: ExtensionType| exts.iter().any(|e| e.ext_type() == t);
+        self.params.extended_master_secret =
+            self.config.extended_master_secret && has(ExtensionType::ExtendedMasterSecret);
+        let secure_reneg = has(ExtensionType::RenegotiationInfo) || offered.contains(&0x00FF);
+        let mut sh_ext = Vec::new();
+        if self.params.extended_master_secret {
+            sh_ext.push(Extension::ExtendedMasterSecret);
+        }
+        if secure_reneg && self.config.renegotiation_info {
+            sh_ext.push(Extension::RenegotiationInfo(Vec::new()));
+        }
+        let ecdhe = matches!(suite.kx, KeyExchange::EcdheEcdsa);
+        if ecdhe {
+            if has(ExtensionType::EcPointFormats) {
+                sh_ext.push(Extension::EcPointFormats(vec![ECPointFormat::Uncompressed]));
+            }
+            if has(ExtensionType::ServerCertificateType) {
+                sh_ext.push(Extension::ServerCertificateType(CertTypeList::Selected(
+                    CertificateType::RawPublicKey,
+                )));
+            }
+            if self.config.request_client_certificate && has(ExtensionType::ClientCertificateType) {
+                sh_ext.push(Extension::ClientCertificateType(CertTypeList::Selected(
+                    CertificateType::RawPublicKey,
+                )));
+            }
+        }
+        for e in &exts {
+            if let Extension::MaxFragmentLength(code) = e {
+                // RFC 6066 §4: echo an acceptable value.
+                if (1..=4).contains(code) {
+                    sh_ext.push(Extension::MaxFragmentLength(*code));
+                }
+            }
+        }
+        Ok(ServerHello {
+            server_version: ProtocolVersion::DTLS1_2,
+            random: self.random32(),
+            session_id: Vec::new(),
+            cipher_suite: suite.id.into(),
+            compression_method: CompressionMethod::Null,
+            extensions: Some(sh_ext),
+        })
     }
 
     fn server_absorb_client_key_exchange(

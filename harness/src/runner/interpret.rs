@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use super::verdict::{StepOutcome, Verdict};
 use crate::cases::model::{CoapRequest, Expect, FragmentsSpec, RecordSpec, Step};
-use crate::cases::{parse_duration, Case};
+use crate::cases::{parse_duration, Case, DutRole};
 use crate::coap::{CoapMessage, Code, MessageType};
 use crate::dut::link::Link;
 use crate::dut::profile::Profile;
@@ -93,10 +93,16 @@ pub struct Interpreter<'a> {
     liveness_mode: bool,
     seed: u64,
     used: bool,
+    dut_role: DutRole,
 }
 
-fn psk_config(profile: &Profile, seed: u64) -> Config {
-    let mut c = Config::client()
+/// The harness's side: the opposite of the DUT's.
+fn psk_config(profile: &Profile, seed: u64, dut_role: DutRole) -> Config {
+    let base = match dut_role {
+        DutRole::Server => Config::client(),
+        DutRole::Client => Config::server(),
+    };
+    let mut c = base
         .with_psk(profile.credentials.psk_identity.as_bytes(), &profile.psk())
         .with_seed(seed);
     if let Some(s) = profile.default_suite() {
@@ -108,8 +114,8 @@ fn psk_config(profile: &Profile, seed: u64) -> Config {
 }
 
 impl<'a> Interpreter<'a> {
-    pub fn new(link: &'a mut dyn Link, profile: &'a Profile, seed: u64) -> Self {
-        let mut conn = Connection::new(psk_config(profile, seed));
+    pub fn new(link: &'a mut dyn Link, profile: &'a Profile, seed: u64, dut_role: DutRole) -> Self {
+        let mut conn = Connection::new(psk_config(profile, seed, dut_role));
         conn.set_autopilot(false);
         Interpreter {
             link,
@@ -127,6 +133,7 @@ impl<'a> Interpreter<'a> {
             liveness_mode: false,
             seed,
             used: false,
+            dut_role,
         }
     }
 
@@ -334,21 +341,23 @@ impl<'a> Interpreter<'a> {
     }
 
     fn new_connection(&mut self, autopilot: bool) {
-        if self.used {
+        // A harness client starts over from a new port; a harness server keeps its port and
+        // waits for the DUT client's next ClientHello.
+        if self.used && self.dut_role == DutRole::Server {
             self.link.new_source();
         }
         if let Some(l) = self.conn.keylog_line() {
             self.keylog.push(l);
         }
         self.seed = self.seed.wrapping_add(1);
-        self.conn = Connection::new(psk_config(self.profile, self.seed));
+        self.conn = Connection::new(psk_config(self.profile, self.seed, self.dut_role));
         self.conn.set_autopilot(autopilot);
         self.observations.clear();
     }
 
     fn handshake(&mut self, s: &Step, suite: &str) -> StepOutcome {
         self.new_connection(true);
-        let mut cfg = psk_config(self.profile, self.seed);
+        let mut cfg = psk_config(self.profile, self.seed, self.dut_role);
         if suite != "default" {
             match dicetest_crypto::suite_by_name(suite) {
                 Some(p) => cfg.cipher_suites = vec![p.id],
@@ -372,6 +381,7 @@ impl<'a> Interpreter<'a> {
         }
         self.conn = Connection::new(cfg);
         let now = self.link.now();
+        // A harness client speaks first; a harness server waits for the DUT client.
         self.conn.start(now);
         self.flush();
         // Long enough for the whole retransmission schedule to play out.
@@ -420,6 +430,9 @@ impl<'a> Interpreter<'a> {
     }
 
     fn liveness(&mut self) -> StepOutcome {
+        if self.dut_role == DutRole::Client {
+            return StepOutcome::inconclusive("liveness of a DUT client needs it to start a new handshake, which the runner cannot ask yet");
+        }
         // A live DUT answers within a few retransmissions; a dead one is not waited for
         // through the whole 60 s schedule.
         self.liveness_mode = true;
@@ -568,6 +581,68 @@ impl<'a> Interpreter<'a> {
                 Some(HandshakeMessage::Finished(Finished { verify_data }))
             }
             "HelloRequest" => Some(HandshakeMessage::HelloRequest(HelloRequest)),
+            "HelloVerifyRequest" => {
+                let mut hvr = self.conn.default_hello_verify_request();
+                if let Some(v) = s.with.get("cookie") {
+                    match self.value_bytes(v) {
+                        Ok(c) => hvr.cookie = c,
+                        Err(e) => return StepOutcome::error(e),
+                    }
+                }
+                if let Some(v) = s.with.get("server_version") {
+                    match self.value_u64(v) {
+                        Ok(n) => hvr.server_version = ProtocolVersion::from(n as u16),
+                        Err(e) => return StepOutcome::error(e),
+                    }
+                }
+                // Neither the HelloVerifyRequest nor the ClientHello it answers count for
+                // the transcript (§4.2.1).
+                self.conn.send_handshake(
+                    &HandshakeMessage::HelloVerifyRequest(hvr),
+                    &SendOptions {
+                        skip_transcript: true,
+                        ..opts.clone()
+                    },
+                );
+                None
+            }
+            "ServerHello" => match self.conn.default_server_hello() {
+                Ok(mut sh) => {
+                    if let Some(v) = s.with.get("cipher_suite") {
+                        match self.value_u64(v) {
+                            Ok(n) => sh.cipher_suite = CipherSuite::from(n as u16),
+                            Err(e) => return StepOutcome::error(e),
+                        }
+                    }
+                    if let Some(v) = s.with.get("server_version") {
+                        match self.value_u64(v) {
+                            Ok(n) => sh.server_version = ProtocolVersion::from(n as u16),
+                            Err(e) => return StepOutcome::error(e),
+                        }
+                    }
+                    Some(HandshakeMessage::ServerHello(sh))
+                }
+                Err((f, _)) => {
+                    return StepOutcome::fail(format!("cannot answer the DUT's ClientHello: {f}"))
+                }
+            },
+            "ServerHelloDone" => Some(HandshakeMessage::ServerHelloDone(
+                dicetest_wire::ServerHelloDone,
+            )),
+            "ServerKeyExchange" => {
+                let hint = s
+                    .with
+                    .get("identity_hint")
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("")
+                    .as_bytes()
+                    .to_vec();
+                Some(HandshakeMessage::ServerKeyExchange(
+                    dicetest_wire::ServerKeyExchange::Psk {
+                        identity_hint: hint,
+                    },
+                ))
+            }
             "ChangeCipherSpec" => {
                 self.conn.send_change_cipher_spec(&record);
                 None
@@ -1020,6 +1095,32 @@ fn field_value(o: &Observation, field: &str) -> Option<Var> {
             (HandshakeMessage::Finished(f), "verify_data") => {
                 Some(Var::Bytes(f.verify_data.clone()))
             }
+            (HandshakeMessage::ClientHello(c), "random") => Some(Var::Bytes(c.random.to_vec())),
+            (HandshakeMessage::ClientHello(c), "cookie") => Some(Var::Bytes(c.cookie.clone())),
+            (HandshakeMessage::ClientHello(c), "session_id") => {
+                Some(Var::Bytes(c.session_id.clone()))
+            }
+            (HandshakeMessage::ClientHello(c), "client_version") => {
+                Some(Var::Number(u64::from(c.client_version.get_u16())))
+            }
+            (HandshakeMessage::ClientHello(c), "cipher_suites") => Some(Var::Bytes(
+                c.cipher_suites
+                    .iter()
+                    .flat_map(|x| x.get_u16().to_be_bytes())
+                    .collect(),
+            )),
+            (HandshakeMessage::ClientHello(c), "compression_methods") => Some(Var::Bytes(
+                c.compression_methods.iter().map(|x| x.get_u8()).collect(),
+            )),
+            (HandshakeMessage::ClientHello(c), "extended_master_secret") => Some(Var::Number(
+                u64::from(c.extensions.as_ref().is_some_and(|x| {
+                    x.iter()
+                        .any(|e| e.ext_type() == dicetest_wire::ExtensionType::ExtendedMasterSecret)
+                })),
+            )),
+            (HandshakeMessage::ClientHello(c), "offers_psk_ccm8") => Some(Var::Number(u64::from(
+                c.cipher_suites.iter().any(|x| x.get_u16() == 0xC0A8),
+            ))),
             _ => None,
         };
     }

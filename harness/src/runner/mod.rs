@@ -10,9 +10,9 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use crate::cases::{DutRole, LoadedCase};
-use crate::dut::engine_device::EngineDevice;
+use crate::dut::engine_device::{EngineClientDevice, EngineDevice};
 use crate::dut::process::DutProcess;
-use crate::dut::{Link, Profile, SimLink, UdpLink};
+use crate::dut::{Link, Profile, SimLink, UdpLink, UdpServerLink};
 use crate::engine::Config;
 pub use interpret::{CaseOutcome, Interpreter};
 pub use verdict::Verdict;
@@ -114,6 +114,26 @@ pub fn sim_device(profile: &Profile, seed: u64) -> Result<Box<dyn crate::dut::Si
     Ok(Box::new(EngineDevice::new(cfg)))
 }
 
+/// dicetest's engine as a simulated DUT client, configured from the profile.
+fn engine_client_config(profile: &Profile, seed: u64) -> Config {
+    let mut cfg = Config::client()
+        .with_psk(profile.credentials.psk_identity.as_bytes(), &profile.psk())
+        .with_seed(seed ^ 0x5eed);
+    let suites: Vec<u16> = profile
+        .claims
+        .iter()
+        .filter_map(|c| dicetest_crypto::suite_by_name(c))
+        .map(|s| s.id)
+        .collect();
+    if !suites.is_empty() {
+        cfg.cipher_suites = suites;
+    }
+    cfg.extended_master_secret = profile.claims("ems");
+    cfg.timers.initial = Duration::from_millis(profile.timers.initial_retransmit_ms);
+    cfg.timers.max = Duration::from_millis(profile.timers.max_retransmit_ms);
+    cfg
+}
+
 /// Runs one case and judges it.
 pub fn run_case(case: &LoadedCase, profile: &Profile, seed: u64, root: &Path) -> CaseResult {
     let started = std::time::Instant::now();
@@ -140,50 +160,85 @@ pub fn run_case(case: &LoadedCase, profile: &Profile, seed: u64, root: &Path) ->
         result.reason = why;
         return finish(result, started);
     }
-    if case.case.dut.role == DutRole::Client {
-        result.verdict = Verdict::Error;
-        result.reason = "DUT-client cases are not yet supported by this runner".into();
-        return finish(result, started);
-    }
+    let dut_client = case.case.dut.role == DutRole::Client;
     let mut process = None;
-    let mut link: Box<dyn Link> = match profile.kind.as_str() {
-        "sim" | "engine-sim" => match sim_device(profile, seed) {
-            Ok(d) => Box::new(SimLink::new(d)),
-            Err(e) => {
-                return finish(
-                    error(result, format!("simulated DUT setup failed: {e}")),
-                    started,
-                )
-            }
-        },
-        "process" => match DutProcess::start(profile, root) {
-            Ok(p) => {
-                let addr = std::net::SocketAddr::from(([127, 0, 0, 1], p.port));
-                process = Some(p);
-                match UdpLink::new(addr) {
-                    Ok(l) => Box::new(l),
+    let mut link: Box<dyn Link> = if dut_client {
+        match profile.kind.as_str() {
+            "engine-sim" => Box::new(SimLink::new(Box::new(EngineClientDevice::new(
+                engine_client_config(profile, seed),
+            )))),
+            "process" => {
+                let l = match UdpServerLink::bind() {
+                    Ok(l) => l,
                     Err(e) => {
                         return finish(error(result, format!("cannot open a socket: {e}")), started)
                     }
+                };
+                match DutProcess::start_client(profile, root, l.port()) {
+                    Ok(p) => process = Some(p),
+                    Err(e) => {
+                        return finish(
+                            error(result, format!("DUT client setup failed: {e}")),
+                            started,
+                        )
+                    }
                 }
+                Box::new(l)
             }
-            Err(e) => return finish(error(result, format!("DUT setup failed: {e}")), started),
-        },
-        _ => {
-            let addr = profile.address.as_deref().unwrap_or_default();
-            match addr
-                .parse()
-                .map_err(|e| format!("{e}"))
-                .and_then(|a| UdpLink::new(a).map_err(|e| e.to_string()))
-            {
-                Ok(l) => Box::new(l),
+            k => {
+                return finish(
+                    error(
+                        result,
+                        format!("a DUT client of kind {k} cannot be started by dicetest"),
+                    ),
+                    started,
+                )
+            }
+        }
+    } else {
+        match profile.kind.as_str() {
+            "sim" | "engine-sim" => match sim_device(profile, seed) {
+                Ok(d) => Box::new(SimLink::new(d)),
                 Err(e) => {
-                    return finish(error(result, format!("cannot reach {addr}: {e}")), started)
+                    return finish(
+                        error(result, format!("simulated DUT setup failed: {e}")),
+                        started,
+                    )
+                }
+            },
+            "process" => match DutProcess::start(profile, root) {
+                Ok(p) => {
+                    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], p.port));
+                    process = Some(p);
+                    match UdpLink::new(addr) {
+                        Ok(l) => Box::new(l),
+                        Err(e) => {
+                            return finish(
+                                error(result, format!("cannot open a socket: {e}")),
+                                started,
+                            )
+                        }
+                    }
+                }
+                Err(e) => return finish(error(result, format!("DUT setup failed: {e}")), started),
+            },
+            _ => {
+                let addr = profile.address.as_deref().unwrap_or_default();
+                match addr
+                    .parse()
+                    .map_err(|e| format!("{e}"))
+                    .and_then(|a| UdpLink::new(a).map_err(|e| e.to_string()))
+                {
+                    Ok(l) => Box::new(l),
+                    Err(e) => {
+                        return finish(error(result, format!("cannot reach {addr}: {e}")), started)
+                    }
                 }
             }
         }
     };
-    let outcome = Interpreter::new(link.as_mut(), profile, seed).run(&case.case);
+    let outcome =
+        Interpreter::new(link.as_mut(), profile, seed, case.case.dut.role).run(&case.case);
     result.verdict = outcome.verdict;
     result.reason = outcome.reason;
     result.step = outcome.step.map(|s| s.0);
