@@ -14,12 +14,13 @@
 use sha2::{Digest, Sha256};
 
 use super::alert;
+use super::early::EarlyRecords;
 use super::epoch::{ReadState, WriteState};
 use super::hello::{negotiate, Negotiated};
 use super::messages::{
     self, parse_psk_client_key_exchange, server_hello_body, write_message, ClientHello,
-    HandshakeHeader, ServerHelloParams, CLIENT_HELLO, CLIENT_KEY_EXCHANGE, FINISHED, SERVER_HELLO,
-    SERVER_HELLO_DONE,
+    HandshakeHeader, ServerHelloParams, CLIENT_HELLO, CLIENT_KEY_EXCHANGE, FINISHED, HELLO_REQUEST,
+    SERVER_HELLO, SERVER_HELLO_DONE,
 };
 use super::output::Output;
 use super::reassembly::{Reassembler, ReassemblyError};
@@ -117,6 +118,8 @@ pub struct Session {
     /// server write).
     pending: Option<(RecordKeys, RecordKeys)>,
     read: ReadState,
+    /// Records of the peer's next epoch that came before its ChangeCipherSpec (§4.1).
+    early: EarlyRecords,
     write: WriteState,
     /// The write state before our ChangeCipherSpec, to send that CCS again (flight 6).
     prev_write: WriteState,
@@ -161,6 +164,7 @@ impl Default for Session {
             reassembly: Reassembler::default(),
             pending: None,
             read: ReadState::default(),
+            early: EarlyRecords::default(),
             write: WriteState::default(),
             prev_write: WriteState::default(),
             flight: [0; FLIGHT_BUF],
@@ -262,6 +266,7 @@ impl Session {
         self.client_random = ch.random;
         out.rng.fill(&mut self.server_random);
         self.pending = None;
+        self.early = EarlyRecords::default();
         self.reassembly.reset();
         self.transcript = Sha256::new();
         self.transcript_add(CLIENT_HELLO, ch_message_seq, ch_body);
@@ -449,12 +454,50 @@ impl Session {
                 }
             };
             self.last_active_ms = ctx.now_ms;
+            let epoch_before = self.read.epoch;
             self.on_plaintext(ctx, out, app, app_buf, h.epoch, h.content_type, payload);
+            if self.read.epoch != epoch_before {
+                self.replay_early_records(ctx, out, app, rx, app_buf);
+            }
         } else if h.epoch.wrapping_add(1) == self.read.epoch && self.read.epoch == 1 {
             self.on_previous_epoch(ctx, out, h, fragment);
+        } else if h.epoch == self.read.epoch.wrapping_add(1) && self.awaits_change_cipher_spec() {
+            // §4.1: a record of the next epoch before the ChangeCipherSpec (typically the
+            // Finished, reordered) may be kept until the epoch changes. Kept unread: it is
+            // authenticated only then. When there is no room it is dropped and the client's
+            // retransmission brings it again.
+            let _ = self.early.keep(h, fragment);
         }
-        // Any other epoch: discarded (§4.1: records from a future epoch may be buffered or
-        // dropped; this device drops them and lets the peer retransmit).
+        // Any other epoch: discarded (§4.1).
+    }
+
+    /// The handshake is at the point where the client's ChangeCipherSpec comes next or
+    /// soon: its next-epoch records may arrive early.
+    fn awaits_change_cipher_spec(&self) -> bool {
+        matches!(
+            self.state,
+            State::WaitClientKeyExchange | State::WaitChangeCipherSpec
+        )
+    }
+
+    /// The read epoch changed: the records kept for it are read now, in arrival order.
+    fn replay_early_records(
+        &mut self,
+        ctx: &Ctx<'_>,
+        out: &mut Output<'_>,
+        app: &mut dyn Application,
+        rx: &mut [u8],
+        app_buf: &mut [u8],
+    ) {
+        let early = self.early.take();
+        for r in early.iter() {
+            if self.is_free() {
+                return;
+            }
+            if r.header.epoch == self.read.epoch {
+                self.on_record(ctx, out, app, rx, app_buf, &r.header, r.fragment());
+            }
+        }
     }
 
     /// A plaintext epoch-0 record after our read side moved to epoch 1: a retransmission
@@ -474,6 +517,9 @@ impl Session {
                 let mut rest = fragment;
                 while let Ok((hh, body, r)) = messages::next_fragment(rest) {
                     rest = r;
+                    if hh.msg_type == HELLO_REQUEST {
+                        continue; // see on_handshake
+                    }
                     if hh.message_seq < self.next_receive_seq {
                         if self.state == State::Connected {
                             self.peer_retransmitted = true;
@@ -573,6 +619,12 @@ impl Session {
                 return;
             };
             rest = r;
+            if hh.msg_type == HELLO_REQUEST {
+                // RFC 5246 §7.4.1.1: HelloRequest is the server's, may come at any time, is
+                // outside the message order and the transcript. From a client it asks for
+                // nothing the device does: ignored, and not taken for a repeated flight.
+                continue;
+            }
             if hh.msg_type == CLIENT_HELLO && epoch > 0 && self.state == State::Connected {
                 self.on_renegotiation(ctx, out, &hh, body);
                 return;
@@ -752,7 +804,10 @@ impl Session {
         body: &[u8],
     ) {
         if !ctx.faults().accept_renegotiation {
-            self.send_alert(out, alert::WARNING, alert::NO_RENEGOTIATION);
+            // One refusal per ClientHello, not one per fragment of it.
+            if hh.fragment_offset == 0 {
+                self.send_alert(out, alert::WARNING, alert::NO_RENEGOTIATION);
+            }
             return;
         }
         if !hh.is_whole() {

@@ -132,6 +132,50 @@ impl Net {
         false
     }
 
+    /// Like [`Net::run`] without loss, but every datagram of the client goes through
+    /// `rewrite` first, which returns the datagrams to deliver in its place (records
+    /// reordered, duplicated, split). Returns whether the client connected.
+    pub fn run_rewriting(&mut self, rewrite: &mut dyn FnMut(&[u8]) -> Vec<Vec<u8>>) -> bool {
+        let now = self.now();
+        self.client.start(now);
+        for _ in 0..100 {
+            loop {
+                let mut any = false;
+                while let Some(d) = self.client.poll_transmit() {
+                    any = true;
+                    self.from_client.push(d.clone());
+                    for d2 in rewrite(&d) {
+                        for r in self.deliver_to_board(&d2) {
+                            self.deliver_to_client(&r);
+                        }
+                    }
+                }
+                if !any {
+                    break;
+                }
+            }
+            if self.client.is_connected() || self.client.is_finished() {
+                return self.client.is_connected();
+            }
+            let c = self
+                .client
+                .poll_timeout()
+                .map(|i| i.as_micros().div_ceil(1000));
+            let b = self.board.poll_timeout();
+            let Some(next) = [c, b].into_iter().flatten().min() else {
+                return false;
+            };
+            self.now_ms = self.now_ms.max(next);
+            let now = self.now();
+            self.client.handle_timeout(now);
+            for (_, d) in self.board.handle_timeout(self.now_ms) {
+                self.from_board.push(d.clone());
+                self.deliver_to_client(&d);
+            }
+        }
+        false
+    }
+
     pub fn handshake(&mut self) -> bool {
         self.run(&mut |_, _, _| true)
     }
@@ -163,6 +207,21 @@ impl Net {
             })
             .collect()
     }
+}
+
+/// The raw records of a datagram, each with its header, in order.
+pub fn split_records(d: &[u8]) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut rest = d;
+    while rest.len() >= 13 {
+        let len = u16::from_be_bytes([rest[11], rest[12]]) as usize;
+        if rest.len() < 13 + len {
+            break;
+        }
+        out.push(rest[..13 + len].to_vec());
+        rest = &rest[13 + len..];
+    }
+    out
 }
 
 /// (content type, epoch, sequence number, fragment) of each record of a datagram.
