@@ -65,6 +65,24 @@ enum Var {
     Datagrams(Vec<Vec<u8>>),
 }
 
+/// One datagram as it crossed the path, for captures (pcapng) and sequence charts.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Captured {
+    /// Microseconds on the case's clock (virtual for simulated DUTs).
+    pub micros: u64,
+    pub from_dut: bool,
+    #[serde(with = "hex_bytes")]
+    pub bytes: Vec<u8>,
+    /// Lost on purpose by a `drop` step (seen on the wire, never processed).
+    pub dropped: bool,
+}
+
+mod hex_bytes {
+    pub fn serialize<S: serde::Serializer>(b: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&hex::encode(b))
+    }
+}
+
 /// The result of interpreting a case.
 #[derive(Clone, Debug)]
 pub struct CaseOutcome {
@@ -75,6 +93,7 @@ pub struct CaseOutcome {
     /// Readable evidence: every record in and out, decoded.
     pub trace: Vec<String>,
     pub keylog: Vec<String>,
+    pub captures: Vec<Captured>,
 }
 
 pub struct Interpreter<'a> {
@@ -82,6 +101,7 @@ pub struct Interpreter<'a> {
     profile: &'a Profile,
     conn: Connection,
     observations: VecDeque<Observation>,
+    captures: Vec<Captured>,
     vars: HashMap<String, Var>,
     trace: Vec<String>,
     keylog: Vec<String>,
@@ -122,6 +142,7 @@ impl<'a> Interpreter<'a> {
             profile,
             conn,
             observations: VecDeque::new(),
+            captures: Vec::new(),
             vars: HashMap::new(),
             trace: Vec::new(),
             keylog: Vec::new(),
@@ -176,6 +197,7 @@ impl<'a> Interpreter<'a> {
             step: decided_by,
             trace: self.trace,
             keylog: self.keylog,
+            captures: self.captures,
         }
     }
 
@@ -185,11 +207,26 @@ impl<'a> Interpreter<'a> {
         let mut sent = Vec::new();
         while let Some(d) = self.conn.poll_transmit() {
             self.link.send(&d);
+            self.capture(false, &d, false);
             sent.push(d);
         }
         self.used = true;
         self.collect_events();
         sent
+    }
+
+    /// Keeps a copy of a datagram for the capture (bounded: a hostile DUT cannot make the
+    /// evidence grow without limit).
+    fn capture(&mut self, from_dut: bool, bytes: &[u8], dropped: bool) {
+        const MAX_CAPTURED: usize = 4096;
+        if self.captures.len() < MAX_CAPTURED {
+            self.captures.push(Captured {
+                micros: self.link.now().as_micros(),
+                from_dut,
+                bytes: bytes.to_vec(),
+                dropped,
+            });
+        }
     }
 
     fn collect_events(&mut self) {
@@ -260,6 +297,7 @@ impl<'a> Interpreter<'a> {
                 .unwrap_or(deadline);
             match self.link.recv(wake) {
                 Some(d) => {
+                    self.capture(true, &d, self.drop_next > 0);
                     if self.drop_next > 0 {
                         self.drop_next -= 1;
                         self.trace.push(format!(
@@ -316,6 +354,7 @@ impl<'a> Interpreter<'a> {
                 Some(Var::Datagrams(ds)) => {
                     for d in &ds {
                         self.link.send(d);
+                        self.capture(false, d, false);
                     }
                     self.trace.push(format!(
                         "{:>10} -> replayed {} datagram(s) kept as ${name}",

@@ -42,6 +42,12 @@ pub struct CaseResult {
     pub trace: Vec<String>,
     #[serde(skip)]
     pub dut_log: String,
+    /// Every datagram of the exchange (for pcapng captures and sequence charts).
+    #[serde(skip)]
+    pub captures: Vec<interpret::Captured>,
+    /// NSS key log lines of the case's sessions. Secret: written only on request.
+    #[serde(skip)]
+    pub keylog: Vec<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -154,6 +160,8 @@ pub fn run_case(case: &LoadedCase, profile: &Profile, seed: u64, root: &Path) ->
         run: 1,
         trace: Vec::new(),
         dut_log: String::new(),
+        captures: Vec::new(),
+        keylog: Vec::new(),
     };
     if let Some(why) = applicability(case, profile) {
         result.verdict = Verdict::NotApplicable;
@@ -244,6 +252,8 @@ pub fn run_case(case: &LoadedCase, profile: &Profile, seed: u64, root: &Path) ->
     result.step = outcome.step.map(|s| s.0);
     result.line = outcome.step.map(|s| s.1);
     result.trace = outcome.trace;
+    result.captures = outcome.captures;
+    result.keylog = outcome.keylog;
     if let Some(p) = process {
         result.dut_log = p.log();
     }
