@@ -48,6 +48,26 @@ fn udp_port_bound(port: u16) -> bool {
     })
 }
 
+/// A DUT process must not outlive dicetest, even when dicetest is killed with SIGKILL (a
+/// stale gnutls-serv would hold its port and answer the next run).
+#[cfg(target_os = "linux")]
+fn die_with_parent(cmd: &mut Command) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: prctl(PR_SET_PDEATHSIG) is async-signal-safe and touches no memory of ours;
+    // it is the only call made between fork and exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn die_with_parent(_cmd: &mut Command) {}
+
 impl DutProcess {
     /// Starts the profile's server command on a free port and waits until it is ready.
     pub fn start(profile: &Profile, root: &std::path::Path) -> Result<DutProcess, String> {
@@ -109,15 +129,15 @@ impl DutProcess {
         };
         let argv: Vec<String> = start.command.iter().map(|a| fill(a)).collect();
         let (prog, args) = argv.split_first().ok_or("empty start command")?;
-        let mut child = Command::new(prog)
-            .args(args)
+        let mut cmd = Command::new(prog);
+        cmd.args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|e| {
-                format!("cannot start {prog}: {e} (is it installed? scripts/install-peers.sh)")
-            })?;
+            .stderr(Stdio::piped());
+        die_with_parent(&mut cmd);
+        let mut child = cmd.spawn().map_err(|e| {
+            format!("cannot start {prog}: {e} (is it installed? scripts/install-peers.sh)")
+        })?;
         let log = Arc::new(Mutex::new(String::new()));
         for stream in [
             child
