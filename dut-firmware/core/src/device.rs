@@ -15,7 +15,9 @@ use crate::dtls::messages::{
     HELLO_VERIFY_REQUEST,
 };
 use crate::dtls::output::Output;
-use crate::dtls::record::{next_record, RecordHeader, ALERT, DTLS1_0, HANDSHAKE};
+use crate::dtls::record::{
+    next_record, skip_record, RecordError, RecordHeader, ALERT, DTLS1_0, HANDSHAKE,
+};
 use crate::dtls::session::{Ctx, Session, State};
 use crate::peer::PeerAddr;
 
@@ -127,9 +129,22 @@ impl<const N: usize> Device<N> {
         let mut o = Output::new(tx, config.max_datagram, peer, out, rng);
         let ctx = Ctx { config, now_ms };
         let mut rest = datagram;
-        // Records one by one (§4.1.1); the first that does not parse ends the datagram.
-        while let Ok((h, fragment, r)) = next_record(rest) {
-            rest = r;
+        // Records one by one (§4.1.1). A record of unknown type or version is stepped over
+        // (§4.1.2.7: invalid records are discarded one by one); one whose header or length
+        // does not fit the datagram ends it.
+        loop {
+            let (h, fragment) = match next_record(rest) {
+                Ok((h, fragment, r)) => {
+                    rest = r;
+                    (h, fragment)
+                }
+                Err(RecordError::UnknownContentType(_) | RecordError::UnknownVersion(_)) => {
+                    let Some(r) = skip_record(rest) else { break };
+                    rest = r;
+                    continue;
+                }
+                Err(RecordError::ShortHeader | RecordError::LengthBeyondDatagram) => break,
+            };
             if carries_plaintext_client_hello(&ctx, &h, fragment) {
                 let front = FrontDoor {
                     ctx: &ctx,

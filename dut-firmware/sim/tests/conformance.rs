@@ -484,3 +484,23 @@ fn the_hello_verify_request_reuses_the_client_hellos_record_number() {
         (HANDSHAKE, 0, 7)
     );
 }
+
+#[test]
+fn a_record_of_unknown_type_or_version_is_discarded_alone_not_with_its_datagram() {
+    let (mut net, mut pending) = connected_with_pending_request(58);
+    let bad_records = [
+        vec![25, 0xfe, 0xfd, 0, 1, 0, 0, 0, 0, 0, 9, 0, 3, 1, 2, 3], // content type 25
+        vec![23, 0x03, 0x03, 0, 1, 0, 0, 0, 0, 0, 9, 0, 3, 1, 2, 3], // TLS 1.2's version
+    ];
+    for (i, bad) in bad_records.into_iter().enumerate() {
+        let mut d = bad;
+        d.extend_from_slice(&pending);
+        // §4.1.2.7: the invalid record goes; the valid one behind it is read.
+        let answers = net.deliver_to_board(&d);
+        assert_eq!(answers.len(), 1, "record {i}");
+        assert_eq!(net.board.device().coap_requests_executed(), 2 + i as u32);
+        net.client
+            .send_application_data(&coap(0, 1, 10 + i as u16, &[9], &["light"], b""));
+        pending = net.client.poll_transmit().unwrap();
+    }
+}

@@ -69,6 +69,18 @@ pub fn next_record(datagram: &[u8]) -> Result<(RecordHeader, &[u8], &[u8]), Reco
     Ok((header, fragment, r.rest()))
 }
 
+/// The rest of the datagram after a record whose header is complete and whose length fits
+/// the datagram, whatever its type and version say: such a record is invalid but its
+/// neighbours are not, and RFC 6347 §4.1.2.7 asks for invalid records to be discarded
+/// one by one, preserving the association.
+pub fn skip_record(datagram: &[u8]) -> Option<&[u8]> {
+    let mut r = Reader::new(datagram);
+    r.take(HEADER_LEN - 2)?;
+    let len = r.u16()?;
+    r.take(len as usize)?;
+    Some(r.rest())
+}
+
 /// Writes a record header with the given fragment length.
 pub fn write_header(w: &mut Writer<'_>, h: &RecordHeader, len: usize) -> Result<(), Full> {
     w.u8(h.content_type)?;
@@ -108,6 +120,19 @@ mod tests {
         d[1] = 3;
         d[2] = 3;
         assert_eq!(next_record(&d), Err(RecordError::UnknownVersion(0x0303)));
+    }
+
+    #[test]
+    fn a_record_of_unknown_type_or_version_can_be_stepped_over_a_short_one_cannot() {
+        let d = [
+            24, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0xaa, // unknown type 24
+            22, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, // a good record after it
+        ];
+        assert_eq!(next_record(&d), Err(RecordError::UnknownContentType(24)));
+        let rest = skip_record(&d).unwrap();
+        assert_eq!(next_record(rest).unwrap().0.seq, 2);
+        assert_eq!(skip_record(&d[..13]), None, "length beyond the datagram");
+        assert_eq!(skip_record(&d[..12]), None, "short header");
     }
 
     #[test]
