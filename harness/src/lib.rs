@@ -11,6 +11,7 @@ pub mod coap;
 pub mod dut;
 pub mod engine;
 pub mod io;
+pub mod monitor;
 pub mod runner;
 pub mod time;
 pub mod vectors;
