@@ -208,7 +208,10 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
     for e in rd.flatten() {
         let p = e.path();
         if p.is_dir() {
-            if p.file_name().is_some_and(|n| n == "schema") {
+            // Schemas, and interop descriptions (their own format, `interop/model.rs`).
+            if p.file_name()
+                .is_some_and(|n| n == "schema" || n == "interop")
+            {
                 continue;
             }
             collect(&p, out);

@@ -2,6 +2,8 @@
 
 mod common;
 mod connect;
+mod interop_cmd;
+mod report_cmd;
 mod serve;
 mod suite_cmds;
 mod vectors;
@@ -46,6 +48,12 @@ enum Command {
     Explain(suite_cmds::ExplainArgs),
     /// Run test descriptions against a DUT and give each a verdict.
     Run(suite_cmds::RunArgs),
+    /// Interop sessions between two real implementations (or a --matrix of them), with
+    /// dicetest on the path as an impairing, watching relay.
+    Interop(interop_cmd::InteropArgs),
+    /// Render report.json, junit.xml, summary.md and report.html from a run's journal
+    /// (`--from OUTDIR`), merge shards (`merge --out OUT DIR...`), or print the schema.
+    Report(report_cmd::ReportArgs),
     /// Print the JSON Schema of case files (or, with --profile, of DUT profiles).
     Schema {
         /// The schema of DUT profiles instead of cases.
@@ -75,6 +83,8 @@ pub fn main() -> i32 {
         Command::Check(a) => suite_cmds::check(a),
         Command::Explain(a) => suite_cmds::explain(a),
         Command::Run(a) => suite_cmds::run(a),
+        Command::Report(a) => report_cmd::run(a),
+        Command::Interop(a) => interop_cmd::run(a),
         Command::Schema { profile } => {
             print!(
                 "{}",

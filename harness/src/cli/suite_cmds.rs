@@ -8,7 +8,8 @@ use clap::Args;
 use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
 use crate::cases::{load_suite_dir, LoadedCase};
 use crate::dut::profile::{find_profile, load_all_profiles, profiles_dir};
-use crate::runner::report::{append_journal, summarize, write_evidence, write_report};
+use crate::reports::{self, journal, CaseWriter, DutInfo, Redactor, Sources};
+use crate::runner::report::{summarize, write_evidence};
 use crate::runner::{run_all, RunOptions};
 
 pub fn default_suites() -> PathBuf {
@@ -115,6 +116,8 @@ pub fn check(a: CheckArgs) -> i32 {
     let (cases, mut errors) = load_suite_dir(&a.suite.suite);
     let (profiles, perrs) = load_all_profiles(&a.profiles);
     errors.extend(perrs);
+    let (interop, ierrs) = crate::interop::load_interop_dir(&a.suite.suite.join("interop"));
+    errors.extend(ierrs);
     // A profile's baseline may only name cases that exist.
     let ids: std::collections::HashSet<&str> = cases.iter().map(|c| c.case.id.as_str()).collect();
     for p in &profiles {
@@ -138,8 +141,9 @@ pub fn check(a: CheckArgs) -> i32 {
         eprintln!("{e}");
     }
     println!(
-        "{} cases and {} profiles checked, {} error(s)",
+        "{} cases, {} interop cases and {} profiles checked, {} error(s)",
         cases.len(),
+        interop.len(),
         profiles.len(),
         errors.len()
     );
@@ -342,6 +346,10 @@ pub struct RunArgs {
     /// Seed of the harness's random numbers.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Put each case's session keys into its capture (a pcapng Decryption Secrets Block)
+    /// so Wireshark decrypts it. Anyone with the file can then read the whole exchange.
+    #[arg(long)]
+    pub keylog: bool,
 }
 
 pub fn run(a: RunArgs) -> i32 {
@@ -361,8 +369,22 @@ pub fn run(a: RunArgs) -> i32 {
         return EXIT_USAGE;
     }
     // A new journal for this run: verdicts are appended the moment they are reached.
-    let _ = std::fs::create_dir_all(&a.out);
-    let _ = std::fs::remove_file(a.out.join("journal.jsonl"));
+    let planned = cases.len() * a.repeat.max(1) as usize;
+    let started = reports::model::rfc3339(reports::model::now_unix_ms());
+    if let Err(e) = journal::start(
+        &a.out,
+        &[DutInfo::from_profile(&profile)],
+        planned,
+        &started,
+    ) {
+        eprintln!("cannot start the journal in {}: {e}", a.out.display());
+        return EXIT_USAGE;
+    }
+    let writer = CaseWriter {
+        out: a.out.clone(),
+        dut: profile.name.clone(),
+        keylog: a.keylog,
+    };
     let tty = std::io::stderr().is_terminal();
     println!(
         "dicetest: {} case(s) against {} ({}), {} lane(s)",
@@ -381,7 +403,9 @@ pub fn run(a: RunArgs) -> i32 {
     let mut on_result = |r: &crate::runner::CaseResult, done: usize, total: usize| {
         let mut r = r.clone();
         r.evidence = write_evidence(&out, &r).ok();
-        let _ = append_journal(&out, &r);
+        if let Err(e) = writer.record(&r) {
+            eprintln!("cannot record {} in {}: {e}", r.id, out.display());
+        }
         let mark = if r.as_expected { " " } else { "!" };
         let line = format!(
             "{mark}[{done:>3}/{total}] {:<10} {:<14} {}",
@@ -407,8 +431,20 @@ pub fn run(a: RunArgs) -> i32 {
         r.evidence = Some(name);
     }
     let summary = summarize(&results);
-    if let Err(e) = write_report(&a.out, &profile, &results) {
-        eprintln!("cannot write report.json: {e}");
+    // Every format is rendered from the journal, exactly as `dicetest report --from` would.
+    let _ = journal::finish(
+        &a.out,
+        &reports::model::rfc3339(reports::model::now_unix_ms()),
+    );
+    let rendered = reports::load(&a.out)
+        .map_err(|e| e.to_string())
+        .and_then(|run| {
+            let redact = Redactor::for_duts([profile.name.as_str()]).with_psk(&profile.psk());
+            reports::write_all(&a.out, &run, &Sources::new(&a.out, redact))
+                .map_err(|e| e.to_string())
+        });
+    if let Err(e) = rendered {
+        eprintln!("cannot write the reports: {e}");
         return EXIT_USAGE;
     }
     println!(

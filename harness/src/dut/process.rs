@@ -68,6 +68,36 @@ fn die_with_parent(cmd: &mut Command) {
 #[cfg(not(target_os = "linux"))]
 fn die_with_parent(_cmd: &mut Command) {}
 
+/// `{bin:NAME}`: a program built in this workspace (dut-sim, ...), found next to the running
+/// executable or in target/{debug,release}.
+fn resolve_bin(arg: &str, root: &std::path::Path) -> String {
+    let Some(start) = arg.find("{bin:") else {
+        return arg.to_string();
+    };
+    let Some(len) = arg[start..].find('}') else {
+        return arg.to_string();
+    };
+    let name = &arg[start + 5..start + len];
+    let exe_dir = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.parent().map(|d| d.to_path_buf()));
+    let mut candidates = Vec::new();
+    if let Some(d) = exe_dir {
+        candidates.push(d.join(name));
+        if let Some(up) = d.parent() {
+            candidates.push(up.join(name));
+        }
+    }
+    candidates.push(root.join("target/debug").join(name));
+    candidates.push(root.join("target/release").join(name));
+    let found = candidates
+        .into_iter()
+        .find(|c| c.is_file())
+        .map(|c| c.display().to_string())
+        .unwrap_or_else(|| name.to_string());
+    format!("{}{}{}", &arg[..start], found, &arg[start + len + 1..])
+}
+
 impl DutProcess {
     /// Starts the profile's server command on a free port and waits until it is ready.
     pub fn start(profile: &Profile, root: &std::path::Path) -> Result<DutProcess, String> {
@@ -76,7 +106,7 @@ impl DutProcess {
             .as_ref()
             .ok_or("the profile has no start command")?;
         let port = free_udp_port().map_err(|e| format!("no free UDP port: {e}"))?;
-        Self::spawn(start, profile, root, port, true)
+        Self::spawn(start, profile, root, port, true, &[])
     }
 
     /// Starts the profile's client command towards the harness listening on `port`.
@@ -89,7 +119,34 @@ impl DutProcess {
             .client_start
             .as_ref()
             .ok_or("the profile has no client_start command")?;
-        Self::spawn(start, profile, root, port, false)
+        Self::spawn(start, profile, root, port, false, &[])
+    }
+
+    /// Like [`DutProcess::start_client`], with extra placeholders (`{text}` ...).
+    pub fn start_client_with(
+        profile: &Profile,
+        root: &std::path::Path,
+        port: u16,
+        extra: &[(&str, String)],
+    ) -> Result<DutProcess, String> {
+        let start = profile
+            .client_start
+            .as_ref()
+            .ok_or("the profile has no client_start command")?;
+        Self::spawn(start, profile, root, port, false, extra)
+    }
+
+    /// Writes one line to the process's standard input (clients that send what they read).
+    pub fn write_line(&mut self, line: &str) -> bool {
+        use std::io::Write;
+        match self.child.stdin.as_mut() {
+            Some(s) => s
+                .write_all(line.as_bytes())
+                .and_then(|_| s.write_all(b"\n"))
+                .and_then(|_| s.flush())
+                .is_ok(),
+            None => false,
+        }
     }
 
     fn spawn(
@@ -98,6 +155,7 @@ impl DutProcess {
         root: &std::path::Path,
         port: u16,
         wait_ready: bool,
+        extra: &[(&str, String)],
     ) -> Result<DutProcess, String> {
         let psk_hex = &profile.credentials.psk_hex;
         let psk_ascii = String::from_utf8(profile.psk()).unwrap_or_default();
@@ -127,7 +185,12 @@ impl DutProcess {
                 )
                 .replace("{root}", root.to_str().unwrap_or("."))
         };
-        let argv: Vec<String> = start.command.iter().map(|a| fill(a)).collect();
+        let argv: Vec<String> = start
+            .command
+            .iter()
+            .map(|a| extra.iter().fold(fill(a), |acc, (k, v)| acc.replace(k, v)))
+            .map(|a| resolve_bin(&a, root))
+            .collect();
         let (prog, args) = argv.split_first().ok_or("empty start command")?;
         let mut cmd = Command::new(prog);
         cmd.args(args)

@@ -266,15 +266,20 @@ fn error(mut r: CaseResult, why: String) -> CaseResult {
     r
 }
 
+/// Whether a verdict is what the baseline expects: a pass where no deviation is listed, a
+/// fail or inconclusive where one is; not_applicable always.
+pub fn as_expected(deviation_listed: bool, v: Verdict) -> bool {
+    match v {
+        Verdict::NotApplicable => true,
+        Verdict::Pass => !deviation_listed,
+        Verdict::Fail | Verdict::Inconclusive => deviation_listed,
+        Verdict::Error => false,
+    }
+}
+
 fn finish(mut r: CaseResult, started: std::time::Instant) -> CaseResult {
     r.duration_ms = started.elapsed().as_millis() as u64;
-    r.as_expected = match (&r.expected_deviation, r.verdict) {
-        (_, Verdict::NotApplicable) => true,
-        (None, Verdict::Pass) => true,
-        (None, _) => false,
-        (Some(_), Verdict::Fail | Verdict::Inconclusive) => true,
-        (Some(_), _) => false,
-    };
+    r.as_expected = as_expected(r.expected_deviation.is_some(), r.verdict);
     r
 }
 

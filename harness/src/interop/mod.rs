@@ -1,0 +1,9 @@
+//! Interop sessions between two real implementations, dicetest on the path as a relay that
+//! impairs the datagrams and watches with the shared PSK (ETSI plugtest monitoring).
+
+pub mod model;
+pub mod relay;
+pub mod session;
+
+pub use model::{load_interop_dir, InteropCase};
+pub use session::run_session;
