@@ -9,29 +9,8 @@ use serde::Serialize;
 use super::CaseResult;
 use crate::dut::Profile;
 
-/// Version of the report.json layout.
-pub const REPORT_SCHEMA_VERSION: u32 = 1;
-
-#[derive(Serialize)]
-struct DutSummary<'a> {
-    name: &'a str,
-    description: &'a str,
-    kind: &'a str,
-    claims: &'a [String],
-    psk_identity: &'a str,
-    /// The key itself is never written.
-    psk: &'static str,
-}
-
-#[derive(Serialize)]
-struct Report<'a> {
-    schema_version: u32,
-    tool: &'static str,
-    tool_version: &'static str,
-    dut: DutSummary<'a>,
-    summary: Summary,
-    cases: &'a [CaseResult],
-}
+/// Version of the report.json layout (see `crate::reports::json`).
+pub const REPORT_SCHEMA_VERSION: u32 = crate::reports::model::SCHEMA_VERSION;
 
 #[derive(Serialize, Default, Debug, Clone, PartialEq, Eq)]
 pub struct Summary {
@@ -76,37 +55,21 @@ pub fn summarize(results: &[CaseResult]) -> Summary {
     s
 }
 
-/// Writes `report.json` into `out`.
+/// Writes `report.json` into `out` (the layout of `crate::reports::json`, PSK redacted).
 pub fn write_report(
     out: &Path,
     profile: &Profile,
     results: &[CaseResult],
 ) -> std::io::Result<PathBuf> {
     std::fs::create_dir_all(out)?;
-    let report = Report {
-        schema_version: REPORT_SCHEMA_VERSION,
-        tool: "dicetest",
-        tool_version: env!("CARGO_PKG_VERSION"),
-        dut: DutSummary {
-            name: &profile.name,
-            description: &profile.description,
-            kind: &profile.kind,
-            claims: &profile.claims,
-            psk_identity: &profile.credentials.psk_identity,
-            psk: "<redacted>",
-        },
-        summary: summarize(results),
-        cases: results,
-    };
-    let path = out.join("report.json");
-    std::fs::write(
-        &path,
-        serde_json::to_vec_pretty(&report).map_err(std::io::Error::other)?,
-    )?;
+    let run = crate::reports::Run::from_results(profile, results);
+    let path = out.join(crate::reports::REPORT_JSON);
+    std::fs::write(&path, crate::reports::json::render(&run))?;
     Ok(path)
 }
 
 /// Appends one verdict to `journal.jsonl` at once, so an interrupted run keeps it.
+/// (`dicetest run` writes richer lines with `crate::reports::CaseWriter`; both read back.)
 pub fn append_journal(out: &Path, r: &CaseResult) -> std::io::Result<()> {
     std::fs::create_dir_all(out)?;
     let mut f = std::fs::OpenOptions::new()

@@ -1,0 +1,170 @@
+//! Requirement coverage: which RFC clauses the cases cite, which cases exercised each,
+//! and the share of MUST clauses exercised.
+//!
+//! A clause is a reference as the cases write it (`RFC 6347 §4.2.1`). It is a MUST clause
+//! when a MUST-level case cites it. It is *covered* when at least one case citing it
+//! reached a pass or a fail against a DUT: inconclusive, error and not-applicable
+//! verdicts show nothing about the clause. Only the clauses the report's cases cite are
+//! counted, so a run filtered with `--case` covers a smaller set.
+
+use std::collections::BTreeMap;
+
+use super::model::{CaseRecord, Run};
+use crate::runner::Verdict;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Clause {
+    pub clause: String,
+    /// Strongest level among the cases citing it.
+    pub level: String,
+    /// Indexes into `Run::cases`.
+    pub cases: Vec<usize>,
+    pub covered: bool,
+    /// Some citing case failed.
+    pub failed: bool,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Coverage {
+    pub clauses: Vec<Clause>,
+    pub must_total: usize,
+    pub must_covered: usize,
+}
+
+impl Coverage {
+    /// The share of MUST clauses covered, in percent (100 when none is cited).
+    pub fn must_percent(&self) -> f64 {
+        if self.must_total == 0 {
+            100.0
+        } else {
+            self.must_covered as f64 * 100.0 / self.must_total as f64
+        }
+    }
+}
+
+fn exercised(c: &CaseRecord) -> bool {
+    matches!(c.verdict, Verdict::Pass | Verdict::Fail)
+}
+
+pub fn coverage(run: &Run) -> Coverage {
+    let mut by: BTreeMap<String, Clause> = BTreeMap::new();
+    for (i, c) in run.cases.iter().enumerate() {
+        for r in &c.refs {
+            let key = r.trim().to_string();
+            let e = by.entry(key.clone()).or_insert_with(|| Clause {
+                clause: key,
+                level: c.level.clone(),
+                cases: Vec::new(),
+                covered: false,
+                failed: false,
+            });
+            if super::summary_md::level_rank(&c.level) < super::summary_md::level_rank(&e.level) {
+                e.level = c.level.clone();
+            }
+            e.cases.push(i);
+            e.covered |= exercised(c);
+            e.failed |= c.verdict == Verdict::Fail;
+        }
+    }
+    let mut clauses: Vec<Clause> = by.into_values().collect();
+    clauses.sort_by_key(|c| sort_key(&c.clause));
+    let must: Vec<&Clause> = clauses.iter().filter(|c| c.level == "MUST").collect();
+    Coverage {
+        must_total: must.len(),
+        must_covered: must.iter().filter(|c| c.covered).count(),
+        clauses,
+    }
+}
+
+/// `RFC 6347 §4.2.10` sorts after `RFC 6347 §4.2.2` and before `RFC 7925 §3`.
+fn sort_key(clause: &str) -> (u32, Vec<u32>, String) {
+    let mut rfc = u32::MAX;
+    let mut section = Vec::new();
+    let mut words = clause.split_whitespace();
+    while let Some(w) = words.next() {
+        if w.eq_ignore_ascii_case("rfc") {
+            if let Some(n) = words.next().and_then(|n| n.parse().ok()) {
+                rfc = n;
+            }
+        } else if let Some(s) = w.strip_prefix('§') {
+            section = s
+                .trim_end_matches(|c: char| !c.is_ascii_alphanumeric())
+                .split('.')
+                .map(|p| p.parse().unwrap_or(u32::MAX))
+                .collect();
+        }
+    }
+    (rfc, section, clause.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reports::model::CaseRecord;
+
+    fn case(id: &str, level: &str, v: Verdict, refs: &[&str]) -> CaseRecord {
+        CaseRecord {
+            dut: "d".into(),
+            id: id.into(),
+            title: String::new(),
+            verdict: v,
+            reason: String::new(),
+            step: None,
+            line: None,
+            refs: refs.iter().map(|s| s.to_string()).collect(),
+            level: level.into(),
+            file: String::new(),
+            category: String::new(),
+            started_at: None,
+            duration_ms: 0,
+            as_expected: true,
+            expected_deviation: None,
+            evidence: None,
+            capture: None,
+            run: 1,
+            chart: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn must_share_and_order() {
+        let run = Run {
+            cases: vec![
+                case(
+                    "A",
+                    "MUST",
+                    Verdict::Pass,
+                    &["RFC 6347 §4.2.10", "RFC 7925 §3"],
+                ),
+                case("B", "MUST", Verdict::NotApplicable, &["RFC 6347 §4.2.2"]),
+                case(
+                    "C",
+                    "SHOULD",
+                    Verdict::Fail,
+                    &["RFC 6347 §4.2.2", "RFC 4279 §2"],
+                ),
+                case("D", "MAY", Verdict::Inconclusive, &["RFC 6347 §4.1"]),
+            ],
+            ..Default::default()
+        };
+        let cov = coverage(&run);
+        let names: Vec<&str> = cov.clauses.iter().map(|c| c.clause.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "RFC 4279 §2",
+                "RFC 6347 §4.1",
+                "RFC 6347 §4.2.2",
+                "RFC 6347 §4.2.10",
+                "RFC 7925 §3"
+            ]
+        );
+        // MUST clauses: 4.2.10 and 7925 §3 (covered by A), 4.2.2 (B n/a but C failed it).
+        assert_eq!((cov.must_total, cov.must_covered), (3, 3));
+        let c422 = &cov.clauses[2];
+        assert_eq!(c422.cases, [1, 2]);
+        assert!(c422.failed);
+        assert!(!cov.clauses[1].covered);
+        assert_eq!(cov.clauses[1].level, "MAY");
+    }
+}

@@ -1,0 +1,243 @@
+//! `journal.jsonl`: one JSON object a line, appended and synced the moment something is
+//! known, so a run killed at any point leaves every verdict it reached.
+//!
+//! - a start line: `{"journal": 1, "tool_version", "started_at", "duts": [...], "planned"}`
+//! - a case line per verdict: a [`CaseRecord`] (with its decoded exchange);
+//! - an end line: `{"journal_end": true, "finished_at"}` — missing when interrupted.
+//!
+//! Several start lines may appear (a merged journal); case lines written by older
+//! versions (no `dut`) take the DUT of the start line before them.
+
+use std::io::Write;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use super::model::{CaseRecord, DutInfo, Run};
+
+pub const JOURNAL: &str = "journal.jsonl";
+pub const JOURNAL_VERSION: u32 = 1;
+
+#[derive(Serialize, Deserialize)]
+struct StartLine {
+    journal: u32,
+    #[serde(default)]
+    tool_version: String,
+    #[serde(default)]
+    started_at: Option<String>,
+    #[serde(default)]
+    duts: Vec<DutInfo>,
+    #[serde(default)]
+    planned: Option<usize>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct EndLine {
+    journal_end: bool,
+    #[serde(default)]
+    finished_at: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Line {
+    Start(StartLine),
+    End(EndLine),
+    Case(Box<CaseRecord>),
+}
+
+/// Why a journal could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum JournalError {
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}:{line}: not a journal line: {message}")]
+    BadLine {
+        path: String,
+        line: usize,
+        message: String,
+    },
+}
+
+fn append_line(out: &Path, value: &impl Serialize) -> std::io::Result<()> {
+    std::fs::create_dir_all(out)?;
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(out.join(JOURNAL))?;
+    let mut line = serde_json::to_vec(value).map_err(std::io::Error::other)?;
+    line.push(b'\n');
+    f.write_all(&line)?;
+    f.sync_data()
+}
+
+/// Starts a new journal in `out` (an old one is replaced).
+pub fn start(
+    out: &Path,
+    duts: &[DutInfo],
+    planned: usize,
+    started_at: &str,
+) -> std::io::Result<()> {
+    match std::fs::remove_file(out.join(JOURNAL)) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+        _ => {}
+    }
+    append_line(
+        out,
+        &StartLine {
+            journal: JOURNAL_VERSION,
+            tool_version: env!("CARGO_PKG_VERSION").into(),
+            started_at: Some(started_at.into()),
+            duts: duts.to_vec(),
+            planned: Some(planned),
+        },
+    )
+}
+
+/// Appends one verdict.
+pub fn append(out: &Path, record: &CaseRecord) -> std::io::Result<()> {
+    append_line(out, record)
+}
+
+/// Marks the run complete.
+pub fn finish(out: &Path, finished_at: &str) -> std::io::Result<()> {
+    append_line(
+        out,
+        &EndLine {
+            journal_end: true,
+            finished_at: Some(finished_at.into()),
+        },
+    )
+}
+
+/// Writes a whole run as a journal (a merge's result), replacing any journal in `out`.
+pub fn write_run(out: &Path, run: &Run) -> std::io::Result<()> {
+    let path = out.join(JOURNAL);
+    let _ = std::fs::remove_file(&path);
+    append_line(
+        out,
+        &StartLine {
+            journal: JOURNAL_VERSION,
+            tool_version: run.tool_version.clone(),
+            started_at: run.started_at.clone(),
+            duts: run.duts.clone(),
+            planned: run.planned,
+        },
+    )?;
+    for c in &run.cases {
+        append(out, c)?;
+    }
+    if run.complete {
+        finish(out, run.finished_at.as_deref().unwrap_or_default())?;
+    }
+    Ok(())
+}
+
+/// Reads a journal. A last line cut short by a kill is skipped; any other bad line is
+/// an error, since it means the file is not a journal.
+pub fn read(path: &Path) -> Result<Run, JournalError> {
+    let text = std::fs::read_to_string(path).map_err(|source| JournalError::Io {
+        path: path.display().to_string(),
+        source,
+    })?;
+    parse(&text, &path.display().to_string())
+}
+
+pub fn parse(text: &str, path: &str) -> Result<Run, JournalError> {
+    let mut run = Run::default();
+    let lines: Vec<&str> = text.lines().collect();
+    let mut current_dut: Option<String> = None;
+    for (i, l) in lines.iter().enumerate() {
+        if l.trim().is_empty() {
+            continue;
+        }
+        let line = match serde_json::from_str::<Line>(l) {
+            Ok(line) => line,
+            // The process died while writing the last line: that verdict was not reached.
+            Err(_) if i + 1 == lines.len() && !text.ends_with('\n') => break,
+            Err(e) => {
+                return Err(JournalError::BadLine {
+                    path: path.into(),
+                    line: i + 1,
+                    message: e.to_string(),
+                })
+            }
+        };
+        match line {
+            Line::Start(s) => {
+                if run.tool_version.is_empty() {
+                    run.tool_version = s.tool_version;
+                }
+                if run.started_at.is_none() {
+                    run.started_at = s.started_at;
+                }
+                run.planned = match (run.planned, s.planned) {
+                    (Some(a), Some(b)) => Some(a + b),
+                    (a, b) => a.or(b),
+                };
+                current_dut = s.duts.first().map(|d| d.name.clone());
+                for d in s.duts {
+                    if !run.duts.iter().any(|x| x.name == d.name) {
+                        run.duts.push(d);
+                    }
+                }
+                run.complete = false;
+            }
+            Line::End(e) => {
+                run.complete = e.journal_end;
+                run.finished_at = e.finished_at.or(run.finished_at);
+            }
+            Line::Case(mut c) => {
+                if c.dut.is_empty() {
+                    c.dut = current_dut.clone().unwrap_or_default();
+                }
+                // A repeated line (same DUT, case and run) replaces the earlier one.
+                match run.cases.iter_mut().find(|x| x.key() == c.key()) {
+                    Some(x) => *x = *c,
+                    None => run.cases.push(*c),
+                }
+            }
+        }
+    }
+    if run.tool_version.is_empty() {
+        run.tool_version = "unknown".into();
+    }
+    run.normalize();
+    Ok(run)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CASE: &str = r#"{"id":"HS-01","title":"t","verdict":"pass","reason":"ok","refs":["RFC 6347 §4.2"],"level":"MUST","file":"suites/handshake/HS-01.yaml","duration_ms":3,"as_expected":true,"run":1}"#;
+
+    #[test]
+    fn partial_and_legacy_lines() {
+        let text = format!(
+            "{{\"journal\":1,\"tool_version\":\"0.1.0\",\"duts\":[{{\"name\":\"sim\"}}],\"planned\":3}}\n{CASE}\n{}",
+            &CASE[..40]
+        );
+        let run = parse(&text, "j").expect("reads");
+        assert!(!run.complete);
+        assert_eq!(run.planned, Some(3));
+        assert_eq!(run.cases.len(), 1);
+        assert_eq!(run.cases[0].dut, "sim");
+        assert_eq!(run.cases[0].category, "handshake");
+        assert_eq!(run.duts[0].psk, "<redacted>");
+
+        let done = format!("{text}\n{{\"journal_end\":true,\"finished_at\":\"x\"}}\n");
+        // The cut line is no longer the last one: an error now.
+        assert!(matches!(
+            parse(&done, "j"),
+            Err(JournalError::BadLine { line: 3, .. })
+        ));
+        let whole = format!("{CASE}\n{{\"journal_end\":true}}\n");
+        let run = parse(&whole, "j").expect("reads");
+        assert!(run.complete);
+        assert_eq!(run.cases[0].dut, "unknown");
+    }
+}

@@ -1,0 +1,173 @@
+//! `summary.md`: a short Markdown summary to paste as a pull-request comment. Counts by
+//! verdict, what differs from the DUT profiles' baselines, and the top failures.
+
+use std::fmt::Write;
+
+use super::model::{CaseRecord, Counts, Run, VERDICTS};
+use crate::runner::Verdict;
+
+/// Failures listed at most; the rest are in report.html.
+pub const TOP_FAILURES: usize = 10;
+
+fn icon(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Pass => "✅",
+        Verdict::Fail => "❌",
+        Verdict::Error => "💥",
+        Verdict::Inconclusive => "❔",
+        Verdict::NotApplicable => "➖",
+    }
+}
+
+/// A table cell: one line, no pipe that would end the cell.
+fn cell(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('|', "\\|")
+        .replace(['\n', '\r'], " ")
+}
+
+fn label(v: Verdict) -> &'static str {
+    match v {
+        Verdict::NotApplicable => "not applicable",
+        v => v.name(),
+    }
+}
+
+pub fn render(run: &Run) -> String {
+    let all = run.counts();
+    let mut m = String::new();
+    let _ = writeln!(m, "### dicetest — {}\n", cell(&run.title()));
+    let counts: Vec<String> = VERDICTS
+        .iter()
+        .map(|&v| format!("{} {} {}", icon(v), all.get(v), label(v)))
+        .collect();
+    let _ = writeln!(m, "**{}** of {} cases", counts.join(" · "), all.total);
+    if !run.complete {
+        let planned = run
+            .planned
+            .map(|p| format!(" of {p} planned"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            m,
+            "\n> ⚠️ **Partial:** the run was interrupted; {} verdicts reached{planned}.",
+            all.total
+        );
+    }
+    if run.duts.len() > 1 {
+        m.push_str(
+            "\n| DUT | pass | fail | error | inconclusive | not applicable | unexpected |\n",
+        );
+        m.push_str("|---|---:|---:|---:|---:|---:|---:|\n");
+        for d in &run.duts {
+            let n = Counts::of(run.cases_of(&d.name));
+            let _ = writeln!(
+                m,
+                "| {} | {} | {} | {} | {} | {} | {} |",
+                cell(&d.name),
+                n.pass,
+                n.fail,
+                n.error,
+                n.inconclusive,
+                n.not_applicable,
+                n.unexpected
+            );
+        }
+    }
+
+    let unexpected: Vec<&CaseRecord> = run.cases.iter().filter(|c| !c.as_expected).collect();
+    m.push_str("\n#### Against the baseline\n\n");
+    if unexpected.is_empty() {
+        m.push_str("Every verdict is what the DUT profiles' baselines expect.\n");
+    } else {
+        for c in &unexpected {
+            let what = match &c.expected_deviation {
+                None => format!("expected pass — {}", c.reason),
+                Some(e) => {
+                    format!("the baseline expects a deviation ({e}); update it if this is a fix")
+                }
+            };
+            let _ = writeln!(
+                m,
+                "- {} **{}**{} {} — {}",
+                icon(c.verdict),
+                c.id,
+                dut_suffix(run, c),
+                c.verdict,
+                what.replace('\n', " ")
+            );
+        }
+    }
+
+    let mut failures: Vec<&CaseRecord> = run
+        .cases
+        .iter()
+        .filter(|c| matches!(c.verdict, Verdict::Fail | Verdict::Error))
+        .collect();
+    // MUST before SHOULD before MAY, then failures before errors, then by id.
+    failures.sort_by_key(|c| {
+        (
+            level_rank(&c.level),
+            c.verdict != Verdict::Fail,
+            &c.id,
+            &c.dut,
+        )
+    });
+    if !failures.is_empty() {
+        let _ = writeln!(
+            m,
+            "\n#### Top failures\n\n| case | DUT | level | verdict | reason | refs |\n|---|---|---|---|---|---|"
+        );
+        for c in failures.iter().take(TOP_FAILURES) {
+            let _ = writeln!(
+                m,
+                "| **{}** {} | {} | {} | {} {} | {} | {} |",
+                cell(&c.id),
+                cell(&c.title),
+                cell(&c.dut),
+                cell(&c.level),
+                icon(c.verdict),
+                c.verdict,
+                cell(&c.reason),
+                cell(&c.refs.join("; "))
+            );
+        }
+        if failures.len() > TOP_FAILURES {
+            let _ = writeln!(
+                m,
+                "\n… and {} more in report.html.",
+                failures.len() - TOP_FAILURES
+            );
+        }
+    }
+    let flaky = run.flaky();
+    if !flaky.is_empty() {
+        let _ = writeln!(
+            m,
+            "\n**Flaky** (verdict changed across repeats): {}",
+            flaky.join(", ")
+        );
+    }
+    let _ = writeln!(
+        m,
+        "\n<sub>dicetest {} · details: report.html, junit.xml, report.json</sub>",
+        run.tool_version
+    );
+    m
+}
+
+fn dut_suffix(run: &Run, c: &CaseRecord) -> String {
+    if run.duts.len() > 1 {
+        format!(" ({})", c.dut)
+    } else {
+        String::new()
+    }
+}
+
+pub fn level_rank(level: &str) -> u8 {
+    match level {
+        "MUST" => 0,
+        "SHOULD" => 1,
+        "MAY" => 2,
+        _ => 3,
+    }
+}
