@@ -25,6 +25,12 @@ judges what comes back.\n\nFirst steps with a new device:\n  \
 dicetest connect 192.0.2.10:5684 --psk-identity Client_identity --psk 73656372657450534b --send hello\n  \
 dicetest serve --listen 127.0.0.1:5684 --psk-identity Client_identity --psk 73656372657450534b\n  \
 dicetest vectors            # prove the engine against known answers first\n\n\
+Conformance suite:\n  \
+dicetest list               # the test descriptions, with their RFC clauses\n  \
+dicetest run --dut sim      # all of them against the built-in simulated board\n  \
+dicetest run --dut gnutls --case 'CK-*' --out out/gnutls\n  \
+dicetest explain CK-04      # what a case checks, in words\n  \
+dicetest interop --matrix gnutls openssl tinydtls bouncycastle dut-sim\n\n\
 Exit codes: 0 = success, 1 = the check failed, 2 = usage or setup error."
 )]
 struct Cli {
