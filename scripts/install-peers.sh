@@ -19,10 +19,11 @@ say() { printf '==> %s\n' "$*"; }
 # ---------------------------------------------------------------- apt peers
 # openssl: s_server/s_client; gnutls-bin: gnutls-serv/gnutls-cli;
 # libcoap3-bin: coap-server-*/coap-client-*; tshark: decodes and decrypts DTLS.
+# chromium: the reports tests open report.html in it (headless) to check it renders.
 # autoconf..libclang-dev: to build tinydtls (and bindgen for tinydtls-sys).
 # default-jdk-headless + Bouncy Castle: the Java peer another script builds.
 APT_PACKAGES=(
-    openssl gnutls-bin libcoap3-bin tshark
+    openssl gnutls-bin libcoap3-bin tshark chromium
     autoconf automake libtool pkg-config libclang-dev make gcc
     default-jdk-headless libbctls-java libbcprov-java libbcutil-java
 )
@@ -91,6 +92,7 @@ ver_or_missing openssl        openssl version                 || status=1
 ver_or_missing gnutls         gnutls-serv --version           || status=1
 ver_or_missing libcoap        pkg_version libcoap3-bin        || status=1
 ver_or_missing tshark         tshark_version                  || status=1
+ver_or_missing chromium       pkg_version chromium            || status=1
 ver_or_missing java           java -version                   || status=1
 ver_or_missing bouncycastle   pkg_version libbctls-java       || status=1
 ver_or_missing tinydtls-server tinydtls_version "$BIN/tinydtls-server" || status=1

@@ -289,7 +289,7 @@ impl Decoder {
 /// CoAP if it parses as CoAP (RFC 7252 §3), else text if it is text, else a length.
 fn application_data(p: &[u8]) -> String {
     if let Ok(m) = CoapMessage::parse(p) {
-        return format!("CoAP {}", m.summary());
+        return coap(&m);
     }
     match std::str::from_utf8(p) {
         Ok(t) if !t.is_empty() && t.chars().all(|c| !c.is_control() || c == '\n') => {
@@ -298,6 +298,71 @@ fn application_data(p: &[u8]) -> String {
             format!("application data {:?}{more}", short)
         }
         _ => format!("application data ({} bytes)", p.len()),
+    }
+}
+
+/// `CoAP CON GET /.well-known/core mid=4097 token=1001`, `CoAP ACK 2.05 Content ...`.
+fn coap(m: &CoapMessage) -> String {
+    let code = match (m.code.class(), m.code.detail()) {
+        (0, 0) => "Empty".to_string(),
+        // Method codes, RFC 7252 §12.1.1 and RFC 8132 §4.
+        (0, d) => match d {
+            1 => "GET",
+            2 => "POST",
+            3 => "PUT",
+            4 => "DELETE",
+            5 => "FETCH",
+            6 => "PATCH",
+            7 => "iPATCH",
+            _ => "",
+        }
+        .to_string(),
+        _ => String::new(),
+    };
+    let code = if code.is_empty() {
+        let name = response_name(m.code.0);
+        format!("{}{}{name}", m.code, if name.is_empty() { "" } else { " " })
+    } else {
+        code
+    };
+    let mut s = format!("CoAP {} {code}", m.mtype.name());
+    let path: Vec<String> = m
+        .options
+        .iter()
+        .filter(|(n, _)| *n == crate::coap::URI_PATH)
+        .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
+        .collect();
+    if !path.is_empty() {
+        s.push_str(&format!(" /{}", path.join("/")));
+    }
+    s.push_str(&format!(
+        " mid={} token={}",
+        m.message_id,
+        hex::encode(&m.token)
+    ));
+    if !m.payload.is_empty() {
+        s.push_str(&format!(" {}B", m.payload.len()));
+    }
+    s
+}
+
+/// Names of the common response codes (RFC 7252 §12.1.2).
+fn response_name(code: u8) -> &'static str {
+    match (code >> 5, code & 0x1f) {
+        (2, 1) => "Created",
+        (2, 2) => "Deleted",
+        (2, 3) => "Valid",
+        (2, 4) => "Changed",
+        (2, 5) => "Content",
+        (4, 0) => "Bad Request",
+        (4, 1) => "Unauthorized",
+        (4, 2) => "Bad Option",
+        (4, 4) => "Not Found",
+        (4, 5) => "Method Not Allowed",
+        (4, 15) => "Unsupported Content-Format",
+        (5, 0) => "Internal Server Error",
+        (5, 1) => "Not Implemented",
+        _ => "",
     }
 }
 
@@ -331,5 +396,24 @@ mod tests {
             "protected application_data (3 bytes)"
         );
         assert!(chart[1].dropped);
+    }
+
+    #[test]
+    fn coap_is_named_in_words() {
+        let get = [
+            0x40, 0x01, 0x10, 0x01, 0xb5, b'.', b'w', b'e', b'l', b'l', 0x04, b'c', b'o', b'r',
+            b'e',
+        ];
+        assert_eq!(
+            application_data(&get),
+            "CoAP CON GET /.well/core mid=4097 token="
+        );
+        let ack = [0x61, 0x45, 0x10, 0x01, 0x7f, 0xff, b'h', b'i'];
+        assert_eq!(
+            application_data(&ack),
+            "CoAP ACK 2.05 Content mid=4097 token=7f 2B"
+        );
+        assert_eq!(application_data(b"hello"), "application data \"hello\"");
+        assert_eq!(application_data(&[0xff, 0]), "application data (2 bytes)");
     }
 }

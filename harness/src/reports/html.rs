@@ -405,9 +405,9 @@ fn details(h: &mut String, run: &Run, sources: &Sources) {
             );
         }
         if let Some(t) = sources.evidence(c) {
-            let _ = write!(
+            let _ = writeln!(
                 h,
-                "<details class=\"trace\"><summary>Trace</summary><pre>{}</pre></details>\n",
+                "<details class=\"trace\"><summary>Trace</summary><pre>{}</pre></details>",
                 esc(&t)
             );
         }

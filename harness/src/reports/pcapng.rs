@@ -223,7 +223,7 @@ pub fn blocks(file: &[u8]) -> Option<Vec<(u32, Vec<u8>)>> {
         let head = rest.get(..8)?;
         let t = u32::from_le_bytes(head[..4].try_into().ok()?);
         let len = u32::from_le_bytes(head[4..8].try_into().ok()?) as usize;
-        if len < 12 || len % 4 != 0 {
+        if len < 12 || !len.is_multiple_of(4) {
             return None;
         }
         let whole = rest.get(..len)?;

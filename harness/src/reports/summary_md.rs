@@ -19,11 +19,17 @@ fn icon(v: Verdict) -> &'static str {
     }
 }
 
-/// A table cell: one line, no pipe that would end the cell.
-fn cell(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('|', "\\|")
+/// Text on one line, with nothing GitHub's Markdown would take for HTML.
+fn text(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
         .replace(['\n', '\r'], " ")
+}
+
+/// A table cell: [`text`] with no pipe that would end the cell.
+fn cell(s: &str) -> String {
+    text(&s.replace('\\', "\\\\").replace('|', "\\|"))
 }
 
 fn label(v: Verdict) -> &'static str {
@@ -88,12 +94,13 @@ pub fn render(run: &Run) -> String {
             };
             let _ = writeln!(
                 m,
-                "- {} **{}**{} {} — {}",
+                "- {} **{}**{}{} {} — {}",
                 icon(c.verdict),
-                c.id,
-                dut_suffix(run, c),
+                text(&c.id),
+                run_suffix(c),
+                text(&dut_suffix(run, c)),
                 c.verdict,
-                what.replace('\n', " ")
+                text(&what)
             );
         }
     }
@@ -120,8 +127,9 @@ pub fn render(run: &Run) -> String {
         for c in failures.iter().take(TOP_FAILURES) {
             let _ = writeln!(
                 m,
-                "| **{}** {} | {} | {} | {} {} | {} | {} |",
+                "| **{}**{} {} | {} | {} | {} {} | {} | {} |",
                 cell(&c.id),
+                run_suffix(c),
                 cell(&c.title),
                 cell(&c.dut),
                 cell(&c.level),
@@ -153,6 +161,14 @@ pub fn render(run: &Run) -> String {
         run.tool_version
     );
     m
+}
+
+fn run_suffix(c: &CaseRecord) -> String {
+    if c.run > 1 {
+        format!(" (run {})", c.run)
+    } else {
+        String::new()
+    }
 }
 
 fn dut_suffix(run: &Run, c: &CaseRecord) -> String {
