@@ -292,14 +292,19 @@ fn cases_table(h: &mut String, run: &Run) {
 
 fn coverage_section(h: &mut String, run: &Run) {
     let cov = coverage(run);
-    let pct = cov.must_percent();
-    let _ = writeln!(
-        h,
-        "<section id=\"coverage\">\n<h2>Requirement coverage</h2>\n<p class=\"cov\"><b>{} of {} MUST clauses covered ({pct:.0}%)</b> <svg class=\"bar\" width=\"300\" height=\"12\" viewBox=\"0 0 300 12\" aria-hidden=\"true\"><rect class=\"b-none\" x=\"0\" y=\"0\" width=\"300\" height=\"12\"/><rect class=\"b-pass\" x=\"0\" y=\"0\" width=\"{:.1}\" height=\"12\"/></svg></p>",
-        cov.must_covered,
-        cov.must_total,
-        pct * 3.0
-    );
+    h.push_str("<section id=\"coverage\">\n<h2>Requirement coverage</h2>\n");
+    if cov.must_total == 0 {
+        h.push_str("<p class=\"cov\"><b>No MUST clause is cited by these cases.</b></p>\n");
+    } else {
+        let pct = cov.must_percent();
+        let _ = writeln!(
+            h,
+            "<p class=\"cov\"><b>{} of {} MUST clauses covered ({pct:.0}%)</b> <svg class=\"bar\" width=\"300\" height=\"12\" viewBox=\"0 0 300 12\" aria-hidden=\"true\"><rect class=\"b-none\" x=\"0\" y=\"0\" width=\"300\" height=\"12\"/><rect class=\"b-pass\" x=\"0\" y=\"0\" width=\"{:.1}\" height=\"12\"/></svg></p>",
+            cov.must_covered,
+            cov.must_total,
+            pct * 3.0
+        );
+    }
     h.push_str("<p class=\"muted\">A clause is one reference as the cases cite it; it is a MUST clause when a MUST-level case cites it, and covered when a case citing it reached pass or fail (inconclusive, error and not-applicable verdicts show nothing about it). Only the clauses the cases of this report cite are counted.</p>\n");
     h.push_str("<table class=\"coverage\"><thead><tr><th>clause</th><th>level</th><th>status</th><th>cases</th></tr></thead><tbody>\n");
     for cl in &cov.clauses {

@@ -8,6 +8,8 @@ use crate::runner::Verdict;
 
 /// Failures listed at most; the rest are in report.html.
 pub const TOP_FAILURES: usize = 10;
+/// Differences from the baseline listed at most.
+pub const TOP_UNEXPECTED: usize = 15;
 
 fn icon(v: Verdict) -> &'static str {
     match v {
@@ -85,7 +87,7 @@ pub fn render(run: &Run) -> String {
     if unexpected.is_empty() {
         m.push_str("Every verdict is what the DUT profiles' baselines expect.\n");
     } else {
-        for c in &unexpected {
+        for c in unexpected.iter().take(TOP_UNEXPECTED) {
             let what = match &c.expected_deviation {
                 None => format!("expected pass — {}", c.reason),
                 Some(e) => {
@@ -101,6 +103,13 @@ pub fn render(run: &Run) -> String {
                 text(&dut_suffix(run, c)),
                 c.verdict,
                 text(&what)
+            );
+        }
+        if unexpected.len() > TOP_UNEXPECTED {
+            let _ = writeln!(
+                m,
+                "- … and {} more in report.html.",
+                unexpected.len() - TOP_UNEXPECTED
             );
         }
     }
