@@ -247,3 +247,53 @@ fn vectors_command_fails_on_a_wrong_vector() {
         "{stdout}"
     );
 }
+
+#[test]
+fn serve_resumes_a_gnutls_cli_session() {
+    let port = free_port();
+    let server = Peer::spawn(
+        env!("CARGO_BIN_EXE_dicetest").into(),
+        &[
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--psk-identity",
+            "Client_identity",
+            "--psk",
+            PSK_HEX,
+        ],
+    );
+    assert!(
+        server.wait_output("listening on", Duration::from_secs(10)),
+        "{}",
+        server.output()
+    );
+    // gnutls-cli --resume connects, closes, and connects again offering the session id.
+    let client = Peer::spawn(
+        program("gnutls-cli"),
+        &[
+            "--udp",
+            "--resume",
+            "-p",
+            &port.to_string(),
+            "--priority",
+            GNUTLS_PSK,
+            "--pskusername",
+            "Client_identity",
+            "--pskkey",
+            PSK_HEX,
+            "127.0.0.1",
+        ],
+    );
+    assert!(
+        client.wait_output("This is a resumed session", Duration::from_secs(30)),
+        "gnutls-cli:\n{}\nserver:\n{}",
+        client.output(),
+        server.output()
+    );
+    assert!(
+        server.wait_output("(resumed session)", Duration::from_secs(5)),
+        "{}",
+        server.output()
+    );
+}

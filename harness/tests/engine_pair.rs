@@ -136,3 +136,59 @@ impl SeedU64 for rand_chacha::ChaCha20Rng {
         rand_chacha::ChaCha20Rng::seed_from_u64(s)
     }
 }
+
+#[test]
+fn a_session_is_resumed_with_an_abbreviated_handshake() {
+    use dicetest::engine::SessionCache;
+    let cache: SessionCache = Default::default();
+    let server_cfg = |seed| {
+        let mut c = Config::server().with_psk(PSK_ID, PSK).with_seed(seed);
+        c.session_cache = Some(cache.clone());
+        c
+    };
+    let mut c = Connection::new(Config::client().with_psk(PSK_ID, PSK).with_seed(1));
+    let mut s = Connection::new(server_cfg(2));
+    handshake(&mut c, &mut s, &mut |_, _, _| true).expect("full handshake");
+    let session = c
+        .resumable_session()
+        .expect("the server issued a session id");
+    assert_eq!(session.session_id.len(), 32);
+    let first_master = c.params.master;
+
+    let mut cfg = Config::client().with_psk(PSK_ID, PSK).with_seed(3);
+    cfg.resume = Some(session.clone());
+    let mut c2 = Connection::new(cfg);
+    let mut s2 = Connection::new(server_cfg(4));
+    let mut handshake_msgs = Vec::new();
+    handshake(&mut c2, &mut s2, &mut |_, _, _| true).expect("abbreviated handshake");
+    for e in events(&mut c2) {
+        match e {
+            Event::HandshakeMessage { message, .. } => {
+                handshake_msgs.push(message.msg_type().to_string())
+            }
+            Event::Connected { resumed, .. } => assert!(resumed, "the handshake was a full one"),
+            _ => {}
+        }
+    }
+    // RFC 6347 Figure 2: HelloVerifyRequest, ServerHello, Finished; no ServerHelloDone.
+    assert!(
+        !handshake_msgs.contains(&"server_hello_done".to_string()),
+        "{handshake_msgs:?}"
+    );
+    assert!(c2.resumed && s2.resumed);
+    assert_eq!(
+        c2.params.master, first_master,
+        "a resumed session keeps its master secret"
+    );
+    exchange(&mut c2, &mut s2);
+
+    // An unknown session id falls back to a full handshake.
+    let mut forged = session;
+    forged.session_id = vec![7; 32];
+    let mut cfg = Config::client().with_psk(PSK_ID, PSK).with_seed(5);
+    cfg.resume = Some(forged);
+    let mut c3 = Connection::new(cfg);
+    let mut s3 = Connection::new(server_cfg(6));
+    handshake(&mut c3, &mut s3, &mut |_, _, _| true).expect("full handshake after a cache miss");
+    assert!(!c3.resumed);
+}

@@ -531,3 +531,48 @@ fn server_ecdhe_ecdsa_ccm8_raw_public_keys_against_gnutls_cli() {
     peer.write_line(TEXT);
     check_server_result(h, 0xC0AE, &peer);
 }
+
+/// Full handshake, close, then an abbreviated handshake with the session id the server gave.
+fn resume_against(port: u16) -> (bool, bool) {
+    let mut d = engine_client(port, psk_client(0xC0A8));
+    let session = d.conn.resumable_session();
+    d.conn.close();
+    let _ = d.drive_until(Duration::from_millis(200), &mut |_| {}, &mut |_| false);
+    let Some(session) = session else {
+        return (false, false);
+    };
+    let mut cfg = psk_client(0xC0A8);
+    cfg.resume = Some(session);
+    let mut d2 = engine_client(port, cfg);
+    let resumed = d2.conn.resumed;
+    d2.conn.send_application_data(TEXT.as_bytes());
+    let echoed = receive(&mut d2, Duration::from_secs(10)).is_some();
+    (resumed, echoed)
+}
+
+#[test]
+fn client_resumes_a_session_with_gnutls_serv() {
+    let port = free_port();
+    let psk = gnutls_psk_file();
+    let peer = Peer::spawn(
+        program("gnutls-serv"),
+        &[
+            "--udp",
+            "--echo",
+            "-p",
+            &port.to_string(),
+            "--priority",
+            GNUTLS_PSK,
+            "--pskpasswd",
+            psk.as_str(),
+        ],
+    );
+    wait_for_port(port, Duration::from_secs(10));
+    let (resumed, echoed) = resume_against(port);
+    assert!(
+        resumed,
+        "gnutls-serv did not resume the session:\n{}",
+        peer.output()
+    );
+    assert!(echoed, "no echo after resumption:\n{}", peer.output());
+}

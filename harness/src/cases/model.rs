@@ -119,6 +119,9 @@ pub struct Step {
     pub psk_identity: Option<String>,
     /// `success` (default) or `failure`: what the handshake must do.
     pub outcome: Option<String>,
+    /// Offer the session of the previous handshake step: the DUT must resume it with an
+    /// abbreviated handshake (RFC 5246 §7.3, RFC 6347 Figure 2).
+    pub resume: Option<bool>,
 
     /// A comment shown in `dicetest explain`.
     pub note: Option<String>,

@@ -33,6 +33,8 @@ pub fn run(a: ServeArgs) -> i32 {
     let base = match a.psk.apply(Config::server()) {
         Ok(mut c) => {
             c.cookie_exchange = !a.no_cookie;
+            // Sessions can be resumed by id (RFC 5246 §7.3), across clients of this server.
+            c.session_cache = Some(Default::default());
             c
         }
         Err(e) => {
@@ -97,11 +99,19 @@ pub fn run(a: ServeArgs) -> i32 {
                     }
                 }
                 match e {
-                    Event::Connected { cipher_suite, .. } => {
+                    Event::Connected {
+                        cipher_suite,
+                        resumed,
+                        ..
+                    } => {
                         if let (Some(path), Some(line)) = (&a.psk.keylog, c.keylog_line()) {
                             super::common::append_keylog(path, &line);
                         }
-                        println!("{peer}: handshake complete: {}", suite_name(cipher_suite))
+                        println!(
+                            "{peer}: handshake complete: {}{}",
+                            suite_name(cipher_suite),
+                            if resumed { " (resumed session)" } else { "" }
+                        )
                     }
                     Event::ApplicationData(data) => {
                         println!("{peer}: echo {} bytes", data.len());

@@ -14,7 +14,8 @@ pub struct EngineDevice {
 }
 
 impl EngineDevice {
-    pub fn new(base: Config) -> Self {
+    pub fn new(mut base: Config) -> Self {
+        base.session_cache.get_or_insert_with(Default::default);
         EngineDevice {
             base,
             sessions: HashMap::new(),

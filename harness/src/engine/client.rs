@@ -66,7 +66,13 @@ impl Connection {
         ClientHello {
             client_version: ProtocolVersion::DTLS1_2,
             random,
-            session_id: Vec::new(),
+            // Offering a cached session's id asks for an abbreviated handshake (RFC 5246 §7.4.1.2).
+            session_id: self
+                .config
+                .resume
+                .as_ref()
+                .map(|r| r.session_id.clone())
+                .unwrap_or_default(),
             cookie: self.params.cookie.clone(),
             cipher_suites,
             compression_methods: vec![CompressionMethod::Null],
@@ -134,6 +140,32 @@ impl Connection {
                         HandshakeFailure::NonNullCompression(c),
                         Some(AlertDescription::IllegalParameter),
                     );
+                }
+                let resuming = self
+                    .config
+                    .resume
+                    .clone()
+                    .filter(|r| !sh.session_id.is_empty() && r.session_id == sh.session_id);
+                if let Some(r) = resuming {
+                    // The server resumes (RFC 6347 Figure 2): its CCS and Finished come next.
+                    if r.cipher_suite != id
+                        || (r.extended_master_secret && !self.params.extended_master_secret)
+                    {
+                        // RFC 5246 §7.4.1.3 / RFC 7627 §5.3: a resumed session keeps its suite
+                        // and its extended master secret.
+                        return self.fail(
+                            HandshakeFailure::UnexpectedMessage {
+                                expected: "a resumption with the session's own suite and EMS",
+                                got: sh_summary(id, self.params.extended_master_secret),
+                            },
+                            Some(AlertDescription::HandshakeFailure),
+                        );
+                    }
+                    self.resumed = true;
+                    self.params.master = Some(r.master);
+                    self.install_read_keys();
+                    self.state = State::ClientWaitChangeCipherSpec;
+                    return;
                 }
                 self.state = State::ClientWaitServerHelloDone;
             }
@@ -214,6 +246,18 @@ impl Connection {
                     );
                 }
                 self.timer.stop();
+                if self.resumed {
+                    // Abbreviated handshake: the client's CCS and Finished close it, as the
+                    // final flight (resent only if the server repeats its own).
+                    self.begin_flight(5);
+                    self.send_change_cipher_spec(&Default::default());
+                    let verify_data = self.our_finished();
+                    self.send_handshake(
+                        &HandshakeMessage::Finished(Finished { verify_data }),
+                        &SendOptions::default(),
+                    );
+                    self.finish_flight(now, false);
+                }
                 self.connected();
             }
             HandshakeMessage::HelloRequest(_) => {
@@ -319,4 +363,8 @@ impl Connection {
         self.finish_flight(now, true);
         self.state = State::ClientWaitChangeCipherSpec;
     }
+}
+
+fn sh_summary(suite: u16, ems: bool) -> String {
+    format!("a ServerHello resuming with suite {suite:#06x}, EMS {ems}")
 }

@@ -1,6 +1,8 @@
 //! What an engine endpoint is configured with.
 
+use std::collections::HashMap;
 use std::fmt;
+use std::sync::{Arc, Mutex};
 
 use dicetest_crypto::IdentityKey;
 
@@ -49,6 +51,30 @@ impl fmt::Debug for RpkCredentials {
     }
 }
 
+/// What a session must keep to be resumed with an abbreviated handshake (RFC 5246 §7.3,
+/// RFC 6347 Figure 2). The master secret never prints.
+#[derive(Clone)]
+pub struct ResumableSession {
+    pub session_id: Vec<u8>,
+    pub master: [u8; 48],
+    pub cipher_suite: u16,
+    pub extended_master_secret: bool,
+}
+
+impl fmt::Debug for ResumableSession {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ResumableSession")
+            .field("session_id", &hex::encode(&self.session_id))
+            .field("master", &"<redacted>")
+            .field("cipher_suite", &self.cipher_suite)
+            .field("extended_master_secret", &self.extended_master_secret)
+            .finish()
+    }
+}
+
+/// A server's session cache, shared by the connections of one server.
+pub type SessionCache = Arc<Mutex<HashMap<Vec<u8>, ResumableSession>>>;
+
 #[derive(Clone, Debug)]
 pub struct Config {
     pub role: Role,
@@ -76,6 +102,10 @@ pub struct Config {
     pub max_datagram_size: usize,
     /// Seed of the engine's random numbers: same seed, same bytes.
     pub seed: u64,
+    /// Client: offer to resume this session.
+    pub resume: Option<ResumableSession>,
+    /// Server: issue session ids and resume sessions found here.
+    pub session_cache: Option<SessionCache>,
 }
 
 impl Config {
@@ -104,6 +134,8 @@ impl Config {
             timers: TimerConfig::default(),
             max_datagram_size: 1400,
             seed: 0,
+            resume: None,
+            session_cache: None,
         }
     }
 

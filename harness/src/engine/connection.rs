@@ -111,6 +111,8 @@ pub struct Connection {
     pub peer_finished_ok: Option<bool>,
     /// Server: the ClientHello being answered.
     pub last_client_hello: Option<dicetest_wire::ClientHello>,
+    /// This handshake is an abbreviated one (session resumption).
+    pub resumed: bool,
 }
 
 impl Connection {
@@ -149,6 +151,7 @@ impl Connection {
             flight_sent_at: Instant::ZERO,
             peer_finished_ok: None,
             last_client_hello: None,
+            resumed: false,
         }
     }
 
@@ -585,6 +588,14 @@ impl Connection {
                     description: alert.description,
                 });
                 if alert.description == AlertDescription::CloseNotify {
+                    // The other side answers close_notify with its own (RFC 5246 §7.2.1).
+                    if self.autopilot && self.state == State::Connected {
+                        self.send_alert(
+                            AlertLevel::Warning,
+                            AlertDescription::CloseNotify,
+                            &RecordOverrides::default(),
+                        );
+                    }
                     self.timer.stop();
                     if self.state != State::Failed {
                         self.state = State::Closed;
@@ -638,6 +649,19 @@ impl Connection {
             Err(_) => return, // malformed: dropped (§4.1.2.7); the trace shows it
         };
         for f in frags {
+            // Once the peer's ChangeCipherSpec moved us to a new epoch, a message we have not
+            // seen yet must come protected in it (RFC 6347 §4.1; an unencrypted Finished is
+            // the "Early Finished" bug). Older-epoch copies only tell us the peer repeats
+            // itself; they are never delivered.
+            let stale_epoch = self.autopilot && epoch < self.records.read_epoch();
+            if stale_epoch
+                && self
+                    .reassembler
+                    .next_seq()
+                    .is_some_and(|n| f.header.message_seq >= n)
+            {
+                continue;
+            }
             let outcome = self.reassembler.insert(FragmentIn {
                 msg_type: f.header.msg_type.get_u8(),
                 length: f.header.length,
@@ -803,11 +827,31 @@ impl Connection {
     pub(super) fn connected(&mut self) {
         self.state = State::Connected;
         let suite = self.cipher_suite().unwrap_or(0);
+        if let (Some(cache), Some(s)) =
+            (self.config.session_cache.clone(), self.resumable_session())
+        {
+            if let Ok(mut c) = cache.lock() {
+                c.insert(s.session_id.clone(), s);
+            }
+        }
         self.emit(Event::Connected {
             cipher_suite: suite,
             extended_master_secret: self.params.extended_master_secret,
-            resumed: false,
+            resumed: self.resumed,
         });
+    }
+
+    /// The session, once established with a session id, for a later abbreviated handshake.
+    pub fn resumable_session(&self) -> Option<super::config::ResumableSession> {
+        if self.state != State::Connected || self.params.session_id.is_empty() {
+            return None;
+        }
+        Some(super::config::ResumableSession {
+            session_id: self.params.session_id.clone(),
+            master: self.params.master?,
+            cipher_suite: self.cipher_suite()?,
+            extended_master_secret: self.params.extended_master_secret,
+        })
     }
 
     /// What sending `msg` means for our security parameters, whoever drove it.
@@ -819,6 +863,7 @@ impl Connection {
             }
             HandshakeMessage::ServerHello(sh) => {
                 self.params.server_random = sh.random;
+                self.params.session_id = sh.session_id.clone();
                 self.params.suite = dicetest_crypto::suite_by_id(sh.cipher_suite.get_u16());
             }
             HandshakeMessage::ClientKeyExchange(_) if self.config.role == Role::Client => {

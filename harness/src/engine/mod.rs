@@ -15,7 +15,7 @@ pub mod keys;
 pub mod record;
 pub mod server;
 
-pub use config::{Config, PskCredentials, Role, RpkCredentials};
+pub use config::{Config, PskCredentials, ResumableSession, Role, RpkCredentials, SessionCache};
 pub use connection::{Connection, SendOptions, State};
 pub use error::HandshakeFailure;
 pub use event::{Direction, Event, RecordTrace};

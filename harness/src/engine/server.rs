@@ -136,6 +136,11 @@ impl Connection {
                         Some(AlertDescription::DecryptError),
                     );
                 }
+                if self.resumed {
+                    // Abbreviated handshake: our Finished went first; the client's closes it.
+                    self.timer.stop();
+                    return self.connected();
+                }
                 // Flight 6. It is the last flight: it is not retransmitted on a timer, only
                 // when the client repeats flight 5 (§4.2.4).
                 self.begin_flight(6);
@@ -207,10 +212,17 @@ impl Connection {
         if !self.autopilot {
             return;
         }
-        let sh = match self.default_server_hello() {
+        if let Some(cached) = self.resumable_for(&ch) {
+            return self.server_resume(now, message_seq, cached);
+        }
+        let mut sh = match self.default_server_hello() {
             Ok(sh) => sh,
             Err((f, alert)) => return self.fail(f, Some(alert)),
         };
+        if self.config.session_cache.is_some() {
+            // A session id lets the client resume this session later (RFC 5246 §7.4.1.3).
+            sh.session_id = self.random32().to_vec();
+        }
         let ecdhe = suite_by_id(sh.cipher_suite.get_u16())
             .is_some_and(|p| matches!(p.kx, KeyExchange::EcdheEcdsa));
         self.reassembler.reset_to(message_seq.wrapping_add(1));
@@ -278,6 +290,62 @@ impl Connection {
         );
         self.finish_flight(now, true);
         self.state = State::ServerWaitClientKeyExchange;
+    }
+
+    /// The cached session this ClientHello may resume, if any: same id, its suite still
+    /// offered, and its extended master secret still offered (RFC 7627 §5.3).
+    fn resumable_for(&self, ch: &ClientHello) -> Option<super::config::ResumableSession> {
+        if ch.session_id.is_empty() {
+            return None;
+        }
+        let cache = self.config.session_cache.as_ref()?;
+        let s = cache.lock().ok()?.get(&ch.session_id).cloned()?;
+        let offers_suite = ch
+            .cipher_suites
+            .iter()
+            .any(|c| c.get_u16() == s.cipher_suite);
+        let offers_ems = ch.extensions.as_ref().is_some_and(|x| {
+            x.iter()
+                .any(|e| e.ext_type() == ExtensionType::ExtendedMasterSecret)
+        });
+        (offers_suite && (offers_ems || !s.extended_master_secret)).then_some(s)
+    }
+
+    /// Abbreviated handshake (RFC 6347 Figure 2): ServerHello with the cached session id,
+    /// then our ChangeCipherSpec and Finished at once; the client's CCS and Finished follow.
+    fn server_resume(
+        &mut self,
+        now: Instant,
+        message_seq: u16,
+        s: super::config::ResumableSession,
+    ) {
+        self.resumed = true;
+        self.params.master = Some(s.master);
+        self.params.extended_master_secret = s.extended_master_secret;
+        let mut ext = Vec::new();
+        if s.extended_master_secret {
+            ext.push(Extension::ExtendedMasterSecret);
+        }
+        let sh = ServerHello {
+            server_version: ProtocolVersion::DTLS1_2,
+            random: self.random32(),
+            session_id: s.session_id.clone(),
+            cipher_suite: s.cipher_suite.into(),
+            compression_method: CompressionMethod::Null,
+            extensions: Some(ext),
+        };
+        self.reassembler.reset_to(message_seq.wrapping_add(1));
+        self.begin_flight(4);
+        self.send_handshake(&HandshakeMessage::ServerHello(sh), &SendOptions::default());
+        self.install_read_keys();
+        self.send_change_cipher_spec(&RecordOverrides::default());
+        let verify_data = self.our_finished();
+        self.send_handshake(
+            &HandshakeMessage::Finished(Finished { verify_data }),
+            &SendOptions::default(),
+        );
+        self.finish_flight(now, true);
+        self.state = State::ServerWaitChangeCipherSpec;
     }
 
     /// A HelloVerifyRequest for the last ClientHello, with the cookie we would accept.

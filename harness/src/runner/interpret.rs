@@ -111,6 +111,9 @@ pub struct Interpreter<'a> {
     last_coap: Option<CoapMessage>,
     last_probe: Option<Vec<u8>>,
     liveness_mode: bool,
+    /// The session of the last completed handshake, for `resume: true`.
+    last_session: Option<crate::engine::ResumableSession>,
+    session_cache: crate::engine::SessionCache,
     seed: u64,
     used: bool,
     dut_role: DutRole,
@@ -152,6 +155,8 @@ impl<'a> Interpreter<'a> {
             last_coap: None,
             last_probe: None,
             liveness_mode: false,
+            last_session: None,
+            session_cache: Default::default(),
             seed,
             used: false,
             dut_role,
@@ -380,6 +385,12 @@ impl<'a> Interpreter<'a> {
     }
 
     fn new_connection(&mut self, autopilot: bool) {
+        // End an established association politely first: serial servers (gnutls-serv,
+        // s_server) serve the next client only once the previous one has closed.
+        if self.conn.is_connected() {
+            self.conn.close();
+            self.flush();
+        }
         // A harness client starts over from a new port; a harness server keeps its port and
         // waits for the DUT client's next ClientHello.
         if self.used && self.dut_role == DutRole::Server {
@@ -418,6 +429,20 @@ impl<'a> Interpreter<'a> {
         if self.liveness_mode {
             cfg.timers.max_retransmissions = 3;
         }
+        let resuming = s.resume == Some(true);
+        if resuming {
+            match self.last_session.clone() {
+                Some(sess) => cfg.resume = Some(sess),
+                None => {
+                    return StepOutcome::inconclusive(
+                        "no earlier handshake gave a session id to resume",
+                    )
+                }
+            }
+        }
+        if self.dut_role == DutRole::Client {
+            cfg.session_cache = Some(self.session_cache.clone());
+        }
         self.conn = Connection::new(cfg);
         let now = self.link.now();
         // A harness client speaks first; a harness server waits for the DUT client.
@@ -452,7 +477,19 @@ impl<'a> Interpreter<'a> {
         } else {
             format!("alert(s): {}", alerts.join(", "))
         };
+        if connected {
+            if let Some(sess) = self.conn.resumable_session() {
+                self.last_session = Some(sess);
+            }
+        }
         match (connected, want_failure) {
+            (true, false) if resuming && !self.conn.resumed => StepOutcome::fail(
+                "the DUT answered the offered session id with a full handshake instead of resuming",
+            ),
+            (true, false) if resuming => StepOutcome::pass(format!(
+                "session resumed with an abbreviated handshake ({})",
+                suite_name(self.conn.cipher_suite())
+            )),
             (true, false) => StepOutcome::pass(format!(
                 "handshake completed with {}",
                 suite_name(self.conn.cipher_suite())
@@ -478,6 +515,7 @@ impl<'a> Interpreter<'a> {
         let step = Step::default();
         match self.handshake(&step, "default") {
             o if o.verdict == Verdict::Pass => {
+                self.liveness_mode = false;
                 StepOutcome::pass("the DUT still completes a fresh handshake")
             }
             o => StepOutcome::fail(format!("liveness lost: {}", o.reason)),
