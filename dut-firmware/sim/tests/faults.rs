@@ -245,10 +245,11 @@ fn accept_renegotiation() {
         renegotiation_answer(Faults::default()),
         (vec![(21, 1)], true)
     );
-    // On: a protected ServerHello flight; a new handshake is under way.
+    // On: a protected ServerHello flight (ServerHello and ServerHelloDone, one record each);
+    // a new handshake is under way.
     assert_eq!(
         renegotiation_answer(with("accept_renegotiation")),
-        (vec![(22, 1)], false)
+        (vec![(22, 1), (22, 1)], false)
     );
 }
 

@@ -341,7 +341,19 @@ impl Session {
                 out.record_with_version(&mut self.write, HANDSHAKE, DTLS1_0, flight);
             }
             FlightKind::ServerHello => {
-                out.record(&mut self.write, HANDSHAKE, flight);
+                // One record per handshake message, all in one datagram. RFC 6347 §4.2.3
+                // allows several messages in one record, but tinydtls (the most deployed
+                // constrained stack) rejects that, so a reference device does not rely on it.
+                let mut p = 0;
+                while p + 12 <= flight.len() {
+                    let len = 12
+                        + (usize::from(flight[p + 9]) << 16
+                            | usize::from(flight[p + 10]) << 8
+                            | usize::from(flight[p + 11]));
+                    let end = (p + len).min(flight.len());
+                    out.record(&mut self.write, HANDSHAKE, &flight[p..end]);
+                    p = end;
+                }
             }
             FlightKind::Finished => {
                 out.record(&mut self.prev_write, CHANGE_CIPHER_SPEC, &[1]);
