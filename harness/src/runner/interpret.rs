@@ -49,6 +49,14 @@ impl Observation {
             Observation::Handshake { message, .. } => message.summary(),
             Observation::ChangeCipherSpec { .. } => "ChangeCipherSpec".into(),
             Observation::Alert { level, description } => format!("{level} alert {description}"),
+            // Printable text is shown as text (an echo of "test" also parses as CoAP).
+            Observation::ApplicationData(d)
+                if !d.is_empty()
+                    && d.iter()
+                        .all(|b| b.is_ascii_graphic() || b.is_ascii_whitespace()) =>
+            {
+                format!("application data {:?}", String::from_utf8_lossy(d))
+            }
             Observation::ApplicationData(d) => match CoapMessage::parse(d) {
                 Ok(m) => m.summary(),
                 Err(_) => format!("application data ({} bytes)", d.len()),
