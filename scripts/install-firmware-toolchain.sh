@@ -7,6 +7,10 @@
 #         scripts/install-firmware-toolchain.sh --cargo ARGS  run cargo for the thumb target
 #                                                            with whichever toolchain is set up
 #         SKIP_APT=1 scripts/install-firmware-toolchain.sh   no apt-get (toolchain only)
+#         FIRMWARE_TOOLCHAIN=debian ...                      use way 2 even where rustup works
+#         DEBIAN_RUST_ROOT=DIR ...                           Debian's packages unpacked under DIR
+#                                                            (default /usr; for trying way 2
+#                                                            without installing it)
 #
 # Two ways to a thumbv7em-none-eabihf compiler, tried in this order:
 #   1. rustup: the pinned toolchain (rust-toolchain.toml) plus its prebuilt `rust-std` for
@@ -27,6 +31,8 @@ TARGET=thumbv7em-none-eabihf
 DEBIAN_RUST=(rustc-web cargo-web rust-web-src lld-22)
 APT_PACKAGES=(qemu-system-arm binutils-arm-none-eabi)
 APT_UPDATED=0
+TOOLCHAIN="${FIRMWARE_TOOLCHAIN:-auto}"
+DEB="${DEBIAN_RUST_ROOT:-/usr}"
 
 say() { printf '==> %s\n' "$*" >&2; }
 
@@ -62,13 +68,13 @@ apt_install() {
 
 # The rustup toolchain has the target's prebuilt standard library.
 rustup_has_target() {
-    command -v rustup >/dev/null 2>&1 &&
+    [ "$TOOLCHAIN" != debian ] && command -v rustup >/dev/null 2>&1 &&
         (cd "$ROOT" && rustup target list --installed 2>/dev/null) | grep -qx "$TARGET"
 }
 
 debian_rust_ready() {
-    [ -x /usr/bin/cargo ] && [ -x /usr/bin/rustc ] && command -v ld.lld-22 >/dev/null 2>&1 &&
-        [ -f /usr/lib/rustlib/src/rust/library/core/Cargo.toml ]
+    [ -x "$DEB/bin/cargo" ] && [ -x "$DEB/bin/rustc" ] && [ -x "$DEB/bin/ld.lld-22" ] &&
+        [ -f "$DEB/lib/rustlib/src/rust/library/core/Cargo.toml" ]
 }
 
 # Runs cargo for the thumb target with the toolchain that is there. Called from inside a
@@ -79,11 +85,11 @@ run_cargo() {
     elif debian_rust_ready; then
         # Debian's compiler has no prebuilt `core` for the target: build it from
         # rust-web-src. rust-lld is not shipped, so lld-22 links (same flags: -Tlink.x).
-        export RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1
-        export CARGO_TARGET_THUMBV7EM_NONE_EABIHF_LINKER=ld.lld-22
+        export RUSTC="$DEB/bin/rustc" RUSTC_BOOTSTRAP=1
+        export CARGO_TARGET_THUMBV7EM_NONE_EABIHF_LINKER="$DEB/bin/ld.lld-22"
         local sub="$1"
         shift
-        exec /usr/bin/cargo "$sub" -Zbuild-std=core "$@"
+        exec "$DEB/bin/cargo" "$sub" -Zbuild-std=core "$@"
     else
         echo "install-firmware-toolchain: no $TARGET toolchain; run scripts/install-firmware-toolchain.sh" >&2
         exit 1
