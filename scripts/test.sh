@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The project's test command (README "Run the tests"; .ci/run calls exactly this).
 # On a fresh Debian 12 machine it installs every third-party peer the tests use, then checks
-# formatting and lints, runs every test (unit, property, known-answer, real-peer interop)
-# and the known-answer vectors through the CLI.
+# formatting and lints, runs every test (unit, property, known-answer, real-peer interop,
+# every case against the simulated board and the able-to-fail self-test), the known-answer
+# vectors through the CLI, builds both firmware images (printing their footprint) and runs
+# the whole suite against the QEMU firmware image.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,3 +22,10 @@ cargo test --workspace
 
 echo "==> dicetest vectors"
 cargo run --quiet -p dicetest -- vectors
+
+echo "==> firmware: toolchain, both board images and their footprint (ci/footprint)"
+bash scripts/install-firmware-toolchain.sh
+bash ci/footprint
+
+echo "==> the whole suite against the real firmware binary on QEMU mps2-an386"
+cargo run --quiet -p dicetest -- run --dut qemu-mps2-an386 --jobs 3 --out target/ci/qemu-mps2-an386
