@@ -64,6 +64,13 @@ fi
 mkdir -p "$BIN"
 "$ROOT/peers/tinydtls/build.sh" "$BUILD" "$BIN"
 
+# ---------------------------------------------------------------- aiocoap (PyPI)
+# aiocoap-client with DTLS (DTLSSocket wraps tinydtls): a third CoAP client for the board.
+if ! command -v aiocoap-client >/dev/null 2>&1 || ! python3 -c "import DTLSSocket" 2>/dev/null; then
+    say "pip: installing aiocoap[tinydtls]"
+    python3 -m pip install -q "aiocoap[tinydtls]"
+fi
+
 # ---------------------------------------------------------------- Bouncy Castle
 say "bouncy castle peer: $("$ROOT/peers/bc/build.sh")"
 

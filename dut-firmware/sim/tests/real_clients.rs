@@ -243,3 +243,37 @@ fn dut_sim_refuses_unknown_faults_and_lists_known_ones() {
     assert_eq!(names.lines().count(), dut_sim::Faults::NAMES.len());
     assert!(names.contains("accept_renegotiation"));
 }
+
+/// aiocoap's client (Python, DTLS through DTLSSocket/tinydtls), installed from PyPI by
+/// scripts/install-peers.sh; PSK credentials come from a JSON file.
+fn aiocoap(creds: &std::path::Path, args: &[&str]) -> String {
+    let o = run(
+        Command::new(program("aiocoap-client"))
+            .arg("--credentials")
+            .arg(creds)
+            .args(args),
+        b"",
+        Duration::from_millis(0),
+        Duration::from_secs(20),
+    );
+    String::from_utf8_lossy(&o.stdout).trim().to_string()
+}
+
+#[test]
+fn aiocoap_client_get_put_get() {
+    let sim = Sim::start(&[]);
+    let creds = std::env::temp_dir().join(format!("dut-sim-aiocoap-{}.json", sim.port));
+    std::fs::write(
+        &creds,
+        format!(
+            r#"{{"coaps://127.0.0.1:{}/*": {{"dtls": {{"psk": {{"ascii": "secretPSK"}}, "client-identity": {{"ascii": "Client_identity"}}}}}}}}"#,
+            sim.port
+        ),
+    )
+    .unwrap();
+    let light = sim.url("light");
+    assert_eq!(aiocoap(&creds, &[&light]), "off");
+    let _ = aiocoap(&creds, &["-m", "PUT", "--payload", "on", &light]);
+    assert_eq!(aiocoap(&creds, &[&light]), "on");
+    let _ = std::fs::remove_file(&creds);
+}
