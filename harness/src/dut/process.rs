@@ -33,6 +33,25 @@ pub fn free_udp_port() -> std::io::Result<u16> {
         .port())
 }
 
+/// A port free right now on loopback whose neighbour below is free too, for both UDP and
+/// TCP: for `{port-1}`, servers such as libcoap's that take plain CoAP on one port and
+/// CoAP over DTLS on the next (RFC 7252 §6.2's 5683/5684 pair, shifted).
+pub fn free_port_pair() -> std::io::Result<u16> {
+    let free = |p: u16| {
+        std::net::UdpSocket::bind(("127.0.0.1", p)).is_ok()
+            && std::net::TcpListener::bind(("127.0.0.1", p)).is_ok()
+    };
+    let mut last = std::io::Error::other("no free pair of neighbouring ports");
+    for _ in 0..64 {
+        match free_udp_port() {
+            Ok(p) if p > 1024 && free(p) && free(p - 1) => return Ok(p),
+            Ok(_) => {}
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
+}
+
 fn udp_port_bound(port: u16) -> bool {
     let needle = format!(":{port:04X}");
     ["/proc/net/udp", "/proc/net/udp6"].iter().any(|f| {
@@ -105,7 +124,12 @@ impl DutProcess {
             .start
             .as_ref()
             .ok_or("the profile has no start command")?;
-        let port = free_udp_port().map_err(|e| format!("no free UDP port: {e}"))?;
+        let port = if start.command.iter().any(|a| a.contains("{port-1}")) {
+            free_port_pair()
+        } else {
+            free_udp_port()
+        }
+        .map_err(|e| format!("no free UDP port: {e}"))?;
         Self::spawn(start, profile, root, port, true, &[])
     }
 
@@ -173,6 +197,7 @@ impl DutProcess {
         };
         let fill = |a: &str| {
             a.replace("{port}", &port.to_string())
+                .replace("{port-1}", &port.saturating_sub(1).to_string())
                 .replace("{psk_identity}", &profile.credentials.psk_identity)
                 .replace("{psk_hex}", psk_hex)
                 .replace("{psk_ascii}", &psk_ascii)
