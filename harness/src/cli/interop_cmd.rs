@@ -1,6 +1,12 @@
 //! `dicetest interop`: two real implementations, dicetest on the path between them.
+//!
+//! Each client × server pair is a DUT of the report model (`reports::interop`): its
+//! folder `OUT/CLIENT__SERVER/` gets a journal written as verdicts are reached, evidence,
+//! captures and every report format. `OUT/` itself gets the whole campaign rendered from
+//! the pairs' journals (report.html opening with the client × server matrix, junit.xml
+//! with a testsuite per pair, report.json, summary.md) and matrix.json / matrix.md.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Args;
 
@@ -8,9 +14,10 @@ use super::suite_cmds::{default_suites, glob};
 use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
 use crate::dut::profile::find_profile;
 use crate::dut::Profile;
-use crate::interop::{load_interop_dir, run_session};
-use crate::runner::report::{append_journal, summarize, write_evidence, write_report};
-use crate::runner::{CaseResult, Verdict};
+use crate::interop::{load_interop_dir, run_session, InteropCase};
+use crate::reports::model::{now_unix_ms, rfc3339};
+use crate::reports::{self, interop, journal, CaseWriter, Redactor, Run, Sources};
+use crate::runner::report::write_evidence;
 
 #[derive(Args, Debug)]
 pub struct InteropArgs {
@@ -31,10 +38,44 @@ pub struct InteropArgs {
     pub suite: PathBuf,
     #[arg(long, value_name = "DIR", default_value = "out/interop")]
     pub out: PathBuf,
+    /// Put each session's keys into its capture (a pcapng Decryption Secrets Block) so
+    /// Wireshark decrypts it. Anyone with the file can then read the whole exchange.
+    #[arg(long)]
+    pub keylog: bool,
 }
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// Adds the PSKs a pair's outputs must not show: the shared one, and any a case gives
+/// the client instead.
+fn hide_keys(r: Redactor, c: &Profile, s: &Profile, cases: &[(InteropCase, PathBuf)]) -> Redactor {
+    let mut r = r.with_psk(&c.psk()).with_psk(&s.psk());
+    for (case, _) in cases {
+        if let Some(k) = case
+            .client_psk_hex
+            .as_deref()
+            .and_then(|h| hex::decode(h).ok())
+        {
+            r = r.with_psk(&k);
+        }
+    }
+    r
+}
+
+/// The pairs to run: one, or every client × server of the matrix.
+fn pairs(a: &InteropArgs, profiles: &[Profile]) -> Vec<(Profile, Profile)> {
+    if a.matrix.is_empty() {
+        return vec![(profiles[0].clone(), profiles[1].clone())];
+    }
+    let mut v = Vec::new();
+    for c in profiles.iter().filter(|p| p.client_start.is_some()) {
+        for s in profiles.iter().filter(|p| p.start.is_some()) {
+            v.push((c.clone(), s.clone()));
+        }
+    }
+    v
 }
 
 pub fn run(a: InteropArgs) -> i32 {
@@ -71,79 +112,142 @@ pub fn run(a: InteropArgs) -> i32 {
             }
         }
     }
-    let pairs: Vec<(Profile, Profile)> = if a.matrix.is_empty() {
-        vec![(profiles[0].clone(), profiles[1].clone())]
-    } else {
-        let mut v = Vec::new();
-        for c in profiles.iter().filter(|p| p.client_start.is_some()) {
-            for s in profiles.iter().filter(|p| p.start.is_some()) {
-                v.push((c.clone(), s.clone()));
-            }
-        }
-        v
+    let pairs = pairs(&a, &profiles);
+    if pairs.is_empty() {
+        eprintln!("no client × server pair: a client needs client_start, a server start");
+        return EXIT_USAGE;
+    }
+    let started = rfc3339(now_unix_ms());
+    let mut campaign = Run {
+        tool_version: env!("CARGO_PKG_VERSION").into(),
+        started_at: Some(started.clone()),
+        complete: true,
+        planned: Some(pairs.len() * cases.len()),
+        ..Default::default()
     };
-    let mut matrix = Vec::new();
-    let mut unexpected = 0;
+    let mut hide = Redactor::default();
     for (c, s) in &pairs {
-        let dir = a.out.join(format!("{}__{}", c.name, s.name));
-        let _ = std::fs::create_dir_all(&dir);
-        let _ = std::fs::remove_file(dir.join("journal.jsonl"));
+        let name = interop::pair_dir(&c.name, &s.name);
+        let dir = a.out.join(&name);
+        let redact = hide_keys(Redactor::default(), c, s, &cases);
         println!("== client {} × server {}", c.name, s.name);
-        let mut results: Vec<CaseResult> = Vec::new();
-        for (case, file) in &cases {
-            let mut r = run_session(case, file, c, s, &root());
-            r.evidence = write_evidence(&dir, &r).ok();
-            let _ = append_journal(&dir, &r);
-            println!(
-                "{}{:<12} {:<14} {}",
-                if r.as_expected { "  " } else { "! " },
-                r.id,
-                r.verdict.name(),
-                r.reason
-            );
-            results.push(r);
+        let mut run = match run_pair(&a, &dir, c, s, &cases, &redact) {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("{}: {e}", dir.display());
+                return EXIT_USAGE;
+            }
+        };
+        interop::prefix_paths(&mut run, &name);
+        campaign.complete &= run.complete;
+        campaign.duts.extend(run.duts);
+        campaign.cases.extend(run.cases);
+        hide = hide_keys(hide, c, s, &cases);
+    }
+    campaign.finished_at = Some(rfc3339(now_unix_ms()));
+    campaign.normalize();
+    // The campaign gets a journal of its own too, so `dicetest report --from OUT`
+    // renders it again, matrix included.
+    let rendered = journal::write_run(&a.out, &campaign)
+        .and_then(|_| reports::write_all(&a.out, &campaign, &Sources::new(&a.out, hide)));
+    if let Err(e) = rendered {
+        eprintln!("cannot write the reports to {}: {e}", a.out.display());
+        return EXIT_USAGE;
+    }
+    let md = write_matrix(&a.out, &pairs, &campaign);
+    let n = campaign.counts();
+    println!(
+        "\n{md}\n{} pass, {} fail, {} inconclusive, {} error, {} not applicable — report: {}",
+        n.pass,
+        n.fail,
+        n.inconclusive,
+        n.error,
+        n.not_applicable,
+        a.out.join(reports::REPORT_HTML).display()
+    );
+    if n.unexpected > 0 {
+        EXIT_FAILED
+    } else {
+        EXIT_OK
+    }
+}
+
+/// Plays every case for one pair into `dir` (journal, evidence, captures as each verdict
+/// is reached; then every format) and returns the pair's results read back from its
+/// journal.
+fn run_pair(
+    a: &InteropArgs,
+    dir: &Path,
+    c: &Profile,
+    s: &Profile,
+    cases: &[(InteropCase, PathBuf)],
+    redact: &Redactor,
+) -> Result<Run, String> {
+    let info = interop::pair_info(c, s);
+    journal::start(
+        dir,
+        std::slice::from_ref(&info),
+        cases.len(),
+        &rfc3339(now_unix_ms()),
+    )
+    .map_err(|e| format!("cannot start the journal: {e}"))?;
+    let writer = CaseWriter {
+        out: dir.to_path_buf(),
+        dut: info.name.clone(),
+        keylog: a.keylog,
+    };
+    for (case, file) in cases {
+        let mut r = run_session(case, file, c, s, &root());
+        r.evidence = write_evidence(dir, &r).ok();
+        if let Err(e) = writer.record(&r) {
+            eprintln!("cannot record {} in {}: {e}", r.id, dir.display());
         }
-        let mut pair = s.clone();
-        pair.name = format!("{} (client) × {} (server)", c.name, s.name);
-        pair.description = format!(
-            "interop session: {} against {}",
-            c.description, s.description
+        println!(
+            "{}{:<12} {:<14} {}",
+            if r.as_expected { "  " } else { "! " },
+            r.id,
+            r.verdict.name(),
+            redact.apply(&r.reason)
         );
-        let _ = write_report(&dir, &pair, &results);
-        let sum = summarize(&results);
-        unexpected += sum.unexpected;
-        matrix.push(serde_json::json!({
+    }
+    journal::finish(dir, &rfc3339(now_unix_ms()))
+        .map_err(|e| format!("cannot finish the journal: {e}"))?;
+    let run = reports::load(dir).map_err(|e| e.to_string())?;
+    reports::write_all(dir, &run, &Sources::new(dir, redact.clone()))
+        .map_err(|e| format!("cannot write the reports: {e}"))?;
+    Ok(run)
+}
+
+/// `matrix.json` (a cell per pair with its counts and files) and `matrix.md` (clients
+/// down, servers across, passes of the applicable cases per cell); returns the grid.
+fn write_matrix(out: &Path, pairs: &[(Profile, Profile)], campaign: &Run) -> String {
+    let mut cells = Vec::new();
+    for (c, s) in pairs {
+        let n = reports::Counts::of(campaign.cases_of(&interop::pair_name(&c.name, &s.name)));
+        let dir = interop::pair_dir(&c.name, &s.name);
+        cells.push(serde_json::json!({
             "client": c.name, "server": s.name,
-            "pass": sum.pass, "fail": sum.fail, "inconclusive": sum.inconclusive,
-            "error": sum.error, "not_applicable": sum.not_applicable,
-            "report": format!("{}__{}/report.json", c.name, s.name),
+            "pass": n.pass, "fail": n.fail, "inconclusive": n.inconclusive,
+            "error": n.error, "not_applicable": n.not_applicable, "unexpected": n.unexpected,
+            "report": format!("{dir}/{}", reports::REPORT_JSON),
+            "report_html": format!("{dir}/{}", reports::REPORT_HTML),
+            "junit": format!("{dir}/{}", reports::JUNIT_XML),
         }));
     }
     let _ = std::fs::write(
-        a.out.join("matrix.json"),
-        serde_json::to_vec_pretty(&matrix).unwrap_or_default(),
+        out.join("matrix.json"),
+        serde_json::to_vec_pretty(&cells).unwrap_or_default(),
     );
-    // A plain-text grid: clients down, servers across, "pass/total" per cell.
-    let servers: Vec<String> =
-        pairs
-            .iter()
-            .map(|p| p.1.name.clone())
-            .fold(Vec::new(), |mut v, n| {
-                if !v.contains(&n) {
-                    v.push(n)
-                }
-                v
-            });
-    let clients: Vec<String> =
-        pairs
-            .iter()
-            .map(|p| p.0.name.clone())
-            .fold(Vec::new(), |mut v, n| {
-                if !v.contains(&n) {
-                    v.push(n)
-                }
-                v
-            });
+    let mut servers: Vec<&str> = Vec::new();
+    let mut clients: Vec<&str> = Vec::new();
+    for (c, s) in pairs {
+        if !clients.contains(&c.name.as_str()) {
+            clients.push(&c.name);
+        }
+        if !servers.contains(&s.name.as_str()) {
+            servers.push(&s.name);
+        }
+    }
     let mut md = format!(
         "| client \\ server | {} |\n|---|{}\n",
         servers.join(" | "),
@@ -152,28 +256,20 @@ pub fn run(a: InteropArgs) -> i32 {
     for c in &clients {
         md += &format!("| {c} |");
         for s in &servers {
-            let cell = matrix
-                .iter()
-                .find(|m| m["client"] == *c && m["server"] == *s);
-            match cell {
-                Some(m) => {
-                    let applicable = m["pass"].as_u64().unwrap_or(0)
-                        + m["fail"].as_u64().unwrap_or(0)
-                        + m["inconclusive"].as_u64().unwrap_or(0)
-                        + m["error"].as_u64().unwrap_or(0);
-                    md += &format!(" {}/{} |", m["pass"], applicable)
-                }
-                None => md += " – |",
+            let name = interop::pair_name(c, s);
+            if campaign.duts.iter().any(|d| d.name == name) {
+                let n = reports::Counts::of(campaign.cases_of(&name));
+                md += &format!(
+                    " {}/{} |",
+                    n.pass,
+                    n.pass + n.fail + n.inconclusive + n.error
+                );
+            } else {
+                md += " – |";
             }
         }
         md += "\n";
     }
-    let _ = std::fs::write(a.out.join("matrix.md"), &md);
-    println!("\n{md}\nmatrix: {}", a.out.join("matrix.json").display());
-    let _ = Verdict::Pass;
-    if unexpected > 0 {
-        EXIT_FAILED
-    } else {
-        EXIT_OK
-    }
+    let _ = std::fs::write(out.join("matrix.md"), &md);
+    md
 }

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use super::coverage::coverage;
+use super::interop;
 use super::model::{CaseRecord, Counts, Run, VERDICTS};
 use super::msc;
 use super::summary_md::level_rank;
@@ -52,6 +53,9 @@ pub fn render(run: &Run, sources: &Sources) -> String {
     );
     header(&mut h, run, &title);
     h.push_str("<main>\n");
+    if interop::has_pairs(run) {
+        interop::matrix_section(&mut h, run, anchor);
+    }
     summary(&mut h, run);
     cases_table(&mut h, run);
     coverage_section(&mut h, run);
@@ -68,16 +72,33 @@ pub fn render(run: &Run, sources: &Sources) -> String {
 fn header(h: &mut String, run: &Run, title: &str) {
     let _ = writeln!(h, "<header>\n<h1>{}</h1>", esc(title));
     h.push_str("<dl class=\"meta\">\n");
+    // Many interop pairs: their descriptions fold away, the matrix says who met whom.
+    let fold = interop::matrix_title(run).is_some();
+    if fold {
+        let _ = writeln!(
+            h,
+            "<dt>Pairs</dt><dd><details><summary>{} client × server pairs</summary>",
+            run.duts.len()
+        );
+    }
+    let (open, close) = if fold {
+        ("<div>", "</div>")
+    } else {
+        ("<dt>DUT</dt><dd>", "</dd>")
+    };
     for d in &run.duts {
         let _ = writeln!(
             h,
-            "<dt>DUT</dt><dd><b>{}</b> — {} <span class=\"muted\">(kind {}, PSK identity {}, claims: {})</span></dd>",
+            "{open}<b>{}</b> — {} <span class=\"muted\">(kind {}, PSK identity {}, claims: {})</span>{close}",
             esc(&d.name),
             esc(&d.description),
             esc(&d.kind),
             esc(&d.psk_identity),
             esc(&d.claims.join(", "))
         );
+    }
+    if fold {
+        h.push_str("</details></dd>\n");
     }
     if let Some(t) = &run.started_at {
         let _ = writeln!(h, "<dt>Started</dt><dd>{}</dd>", esc(t));
@@ -101,7 +122,11 @@ fn header(h: &mut String, run: &Run, title: &str) {
             run.cases.len()
         );
     }
-    h.push_str("<nav><a href=\"#summary\">Summary</a><a href=\"#cases\">Cases</a><a href=\"#coverage\">Coverage</a><a href=\"#details\">Exchanges</a></nav>\n</header>\n");
+    h.push_str("<nav>");
+    if interop::has_pairs(run) {
+        h.push_str("<a href=\"#matrix\">Matrix</a>");
+    }
+    h.push_str("<a href=\"#summary\">Summary</a><a href=\"#cases\">Cases</a><a href=\"#coverage\">Coverage</a><a href=\"#details\">Exchanges</a></nav>\n</header>\n");
 }
 
 /// A bar of verdict shares, as inline SVG.
@@ -402,11 +427,25 @@ fn details(h: &mut String, run: &Run, sources: &Sources) {
             } else {
                 " open"
             };
+            // An interop session's lifelines are its two implementations (the server's
+            // datagrams are the ones marked from_dut); dicetest is the relay between them.
+            let pair = run
+                .duts
+                .iter()
+                .find(|d| d.name == c.dut)
+                .and_then(interop::split_pair);
+            let svg = match pair {
+                Some((client, server)) => msc::render_lanes(
+                    &c.chart,
+                    &format!("client {client}"),
+                    &format!("server {server}"),
+                ),
+                None => msc::render(&c.chart, &c.dut, dut_is_client),
+            };
             let _ = write!(
                 h,
-                "<details class=\"chart\"{open}><summary>Message sequence chart ({} datagrams)</summary>\n<div class=\"scroll\">{}</div></details>\n",
+                "<details class=\"chart\"{open}><summary>Message sequence chart ({} datagrams)</summary>\n<div class=\"scroll\">{svg}</div></details>\n",
                 c.chart.len(),
-                msc::render(&c.chart, &c.dut, dut_is_client)
             );
         }
         if let Some(t) = sources.evidence(c) {

@@ -9,6 +9,7 @@
 pub mod chart;
 pub mod coverage;
 pub mod html;
+pub mod interop;
 pub mod journal;
 pub mod json;
 pub mod junit;

@@ -314,8 +314,12 @@ impl Run {
             .collect()
     }
 
-    /// A title for the whole report: the DUT's name, or the DUTs' names.
+    /// A title for the whole report: the DUT's name, or the DUTs' names (for several
+    /// interop pairs, the size of their matrix).
     pub fn title(&self) -> String {
+        if let Some(t) = super::interop::matrix_title(self) {
+            return t;
+        }
         let names: Vec<&str> = self.duts.iter().map(|d| d.name.as_str()).collect();
         if names.is_empty() {
             "no DUT".into()

@@ -26,6 +26,21 @@ fn short(s: &str) -> String {
 
 /// The chart; `dut_name` labels the DUT's lifeline.
 pub fn render(chart: &[ChartDatagram], dut_name: &str, dut_is_client: bool) -> String {
+    let (harness_role, dut_role) = if dut_is_client {
+        ("server", "client")
+    } else {
+        ("client", "server")
+    };
+    render_lanes(
+        chart,
+        &format!("dicetest ({harness_role})"),
+        &format!("DUT {} ({dut_role})", short(dut_name)),
+    )
+}
+
+/// The chart with its own lifeline labels: `left` for the side datagrams with `from_dut`
+/// false come from (an interop session's client), `right` for the other.
+pub fn render_lanes(chart: &[ChartDatagram], left: &str, right: &str) -> String {
     let rows: Vec<u32> = chart
         .iter()
         .map(|d| {
@@ -34,20 +49,12 @@ pub fn render(chart: &[ChartDatagram], dut_name: &str, dut_is_client: bool) -> S
         })
         .collect();
     let height = TOP + rows.iter().sum::<u32>() + 24;
-    let (harness_role, dut_role) = if dut_is_client {
-        ("server", "client")
-    } else {
-        ("client", "server")
-    };
     let mut s = String::new();
     let _ = writeln!(
         s,
         "<svg class=\"msc\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {WIDTH} {height}\" width=\"{WIDTH}\" height=\"{height}\" role=\"img\" aria-label=\"message sequence chart\">"
     );
-    for (x, label) in [
-        (LEFT, format!("dicetest ({harness_role})")),
-        (RIGHT, format!("DUT {} ({dut_role})", short(dut_name))),
-    ] {
+    for (x, label) in [(LEFT, short(left)), (RIGHT, short(right))] {
         let _ = writeln!(
             s,
             "<rect class=\"actor\" x=\"{}\" y=\"6\" width=\"200\" height=\"28\" rx=\"5\"/><text class=\"actor-label\" x=\"{x}\" y=\"25\" text-anchor=\"middle\">{}</text><line class=\"lifeline\" x1=\"{x}\" y1=\"34\" x2=\"{x}\" y2=\"{}\"/>",

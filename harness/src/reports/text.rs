@@ -53,12 +53,16 @@ impl Redactor {
     }
 
     /// The PSKs of the shipped DUT profiles named in a run (best effort: a profile
-    /// given as a file elsewhere is not found by name).
+    /// given as a file elsewhere is not found by name). An interop pair's name names
+    /// both of its profiles.
     pub fn for_duts<'a>(names: impl IntoIterator<Item = &'a str>) -> Self {
         let mut r = Redactor::default();
         for n in names {
-            if let Ok(p) = crate::dut::profile::find_profile(n) {
-                r = r.with_psk(&p.psk());
+            let (a, b) = super::interop::split_name(n).unwrap_or((n, n));
+            for name in [a, b] {
+                if let Ok(p) = crate::dut::profile::find_profile(name) {
+                    r = r.with_psk(&p.psk());
+                }
             }
         }
         r
