@@ -342,6 +342,9 @@ impl Checker<'_> {
                 if a.one_of.is_some() {
                     self.err(line, col, "one_of cannot nest".into(), None);
                 }
+                if a.connected.is_some() || a.flight.is_some() {
+                    self.err(line, col, "connected and flight cannot be alternatives of one_of (they span several messages)".into(), None);
+                }
                 self.check_expect(a, line, col, true);
             }
         }

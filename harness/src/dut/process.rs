@@ -11,6 +11,9 @@ use super::profile::Profile;
 
 const MAX_LOG: usize = 64 * 1024;
 
+/// What `{text}` becomes when the caller gives no text (a suite case's DUT client).
+pub const DEFAULT_TEXT: &str = "hello from dicetest";
+
 pub struct DutProcess {
     child: Child,
     log: Arc<Mutex<String>>,
@@ -214,6 +217,8 @@ impl DutProcess {
             .command
             .iter()
             .map(|a| extra.iter().fold(fill(a), |acc, (k, v)| acc.replace(k, v)))
+            // `{text}` (what a client sends) where the caller has no text of its own.
+            .map(|a| a.replace("{text}", DEFAULT_TEXT))
             .map(|a| resolve_bin(&a, root))
             .collect();
         let (prog, args) = argv.split_first().ok_or("empty start command")?;

@@ -4,6 +4,7 @@
 pub mod model;
 pub mod relay;
 pub mod session;
+pub mod suite_seen;
 
 pub use model::{load_interop_dir, InteropCase};
 pub use session::run_session;

@@ -125,7 +125,12 @@ pub struct Interpreter<'a> {
     seed: u64,
     used: bool,
     dut_role: DutRole,
+    /// Past this point (on the link's clock) no step waits any longer.
+    case_deadline: Instant,
 }
+
+/// The most one case may take, on the link's clock (virtual for simulated DUTs).
+pub const CASE_TIME_LIMIT: Duration = Duration::from_secs(300);
 
 /// The harness's side: the opposite of the DUT's.
 fn psk_config(profile: &Profile, seed: u64, dut_role: DutRole) -> Config {
@@ -168,6 +173,7 @@ impl<'a> Interpreter<'a> {
             seed,
             used: false,
             dut_role,
+            case_deadline: Instant::ZERO + CASE_TIME_LIMIT,
         }
     }
 
@@ -179,8 +185,18 @@ impl<'a> Interpreter<'a> {
     pub fn run(mut self, case: &Case) -> CaseOutcome {
         let mut worst = StepOutcome::pass("no steps");
         let mut decided_by = None;
+        self.case_deadline = self.link.now() + CASE_TIME_LIMIT;
         for (i, s) in case.steps.iter().enumerate() {
             let line = s.referenced.line();
+            if self.link.now() >= self.case_deadline {
+                worst = StepOutcome::error(format!(
+                    "the case ran out of its {} s time limit before step {}",
+                    CASE_TIME_LIMIT.as_secs(),
+                    i + 1
+                ));
+                decided_by = Some((i + 1, line));
+                break;
+            }
             let out = self.step(&s.value);
             self.trace.push(format!(
                 "   step {} (line {line}): {} — {}",
@@ -295,6 +311,8 @@ impl<'a> Interpreter<'a> {
 
     /// Receives until an observation is queued or `deadline` passes.
     fn next_observation(&mut self, deadline: Instant) -> Option<Observation> {
+        // No step waits past the case's own time limit, whatever the DUT does.
+        let deadline = deadline.min(self.case_deadline);
         loop {
             if let Some(o) = self.observations.pop_front() {
                 return Some(o);
@@ -878,6 +896,11 @@ impl<'a> Interpreter<'a> {
         }
         if let Some(alts) = &e.one_of {
             let obs = self.next_observation(deadline);
+            if let Some(Observation::Handshake { name, .. }) = &obs {
+                if e.never.contains(name) {
+                    return StepOutcome::fail(format!("the DUT sent {name}, which it must not"));
+                }
+            }
             for a in alts {
                 let matched = match (&obs, &a.silence) {
                     (None, Some(_)) => true,
