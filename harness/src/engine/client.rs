@@ -171,22 +171,7 @@ impl Connection {
             }
             HandshakeMessage::Certificate(cert) => {
                 self.transcript.add(msg_type, message_seq, body);
-                if let Certificate::RawPublicKey(spki) = cert {
-                    if let Some(trusted) = self
-                        .config
-                        .rpk
-                        .as_ref()
-                        .and_then(|r| r.trusted_peer_spki.as_ref())
-                    {
-                        if *trusted != spki && self.autopilot {
-                            return self.fail(
-                                HandshakeFailure::UntrustedPeerKey,
-                                Some(AlertDescription::BadCertificate),
-                            );
-                        }
-                    }
-                    self.params.peer_spki = Some(spki);
-                }
+                self.absorb_peer_certificate(cert);
             }
             HandshakeMessage::ServerKeyExchange(ske) => {
                 self.transcript.add(msg_type, message_seq, body);

@@ -786,6 +786,26 @@ impl Connection {
         }
     }
 
+    /// The peer's raw public key (RFC 7250): kept for the signature checks, and refused
+    /// when we pinned another one.
+    pub(super) fn absorb_peer_certificate(&mut self, cert: dicetest_wire::Certificate) {
+        let dicetest_wire::Certificate::RawPublicKey(spki) = cert else {
+            return;
+        };
+        let pinned = self
+            .config
+            .rpk
+            .as_ref()
+            .and_then(|r| r.trusted_peer_spki.as_ref());
+        if pinned.is_some_and(|t| *t != spki) && self.autopilot {
+            return self.fail(
+                HandshakeFailure::UntrustedPeerKey,
+                Some(AlertDescription::BadCertificate),
+            );
+        }
+        self.params.peer_spki = Some(spki);
+    }
+
     /// Verifies the peer's Finished against the transcript so far.
     pub(super) fn check_peer_finished(&self, verify: &[u8]) -> bool {
         let Some(master) = &self.params.master else {
