@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # One command from a fresh clone: installs the peers, builds dicetest, proves the engine
-# against the known-answer vectors, then runs the smoke tools on loopback: dicetest's client
-# against a real GnuTLS server, and against dicetest's own server (the stand-in for the
-# simulated board until dut-firmware/ lands).
+# against the known-answer vectors, runs the smoke tools on loopback (dicetest's client
+# against a real GnuTLS server and against dicetest's own server), and then the main job:
+# the whole conformance suite against the built-in simulated board (the reference firmware
+# core on a virtual clock), with every report format in out/sim/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PSK_HEX=73656372657450534b   # "secretPSK", the pair most DTLS demo programs use
@@ -32,4 +33,7 @@ echo "==> dicetest connect -> dicetest serve"
 pids+=($!)
 sleep 0.5
 "$bin" connect 127.0.0.1:25685 --psk-identity "$ID" --psk "$PSK_HEX" --send "hello board"
-echo "==> all good"
+
+echo "==> the conformance suite against the built-in simulated board"
+"$bin" run --dut sim --jobs 2 --out out/sim
+echo "==> all good: open out/sim/report.html (also report.json, junit.xml, summary.md, captures/)"
