@@ -17,9 +17,10 @@ pub fn default_suites() -> PathBuf {
     if here.is_dir() {
         return here;
     }
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("..")
-        .join("suites")
+        .join("suites");
+    p.canonicalize().unwrap_or(p)
 }
 
 fn root() -> PathBuf {

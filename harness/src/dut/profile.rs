@@ -70,7 +70,9 @@ impl Default for Timers {
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StartSpec {
-    /// argv; placeholders: {port}, {psk_identity}, {psk_hex}, {psk_ascii}, {pskfile}, {root}.
+    /// argv; placeholders: {port}, {port-1}, {psk_identity}, {psk_hex}, {psk_ascii},
+    /// {pskfile}, {root}, {bin:NAME} (a program of this workspace), {text} (what an interop
+    /// client sends).
     pub command: Vec<String>,
     /// When the DUT is ready: `udp_port` (it bound its port) or `stdout:TEXT`.
     #[serde(default = "default_ready")]
