@@ -6,8 +6,8 @@ use dicetest_crypto::{suite_by_id, verify_ecdsa_sha256, EphemeralKey, KeyExchang
 use dicetest_wire::{
     AlertDescription, CertTypeList, Certificate, CertificateType, CertificateVerify, CipherSuite,
     ClientHello, ClientKeyExchange, Codec, CompressionMethod, DigitallySigned, ECPointFormat,
-    Extension, ExtensionType, Finished, HandshakeMessage, NamedGroup, ProtocolVersion,
-    ServerKeyExchange, SignatureScheme,
+    Extension, ExtensionType, HandshakeMessage, NamedGroup, ProtocolVersion, ServerKeyExchange,
+    SignatureScheme,
 };
 
 use super::config::Role;
@@ -235,12 +235,7 @@ impl Connection {
                     // Abbreviated handshake: the client's CCS and Finished close it, as the
                     // final flight (resent only if the server repeats its own).
                     self.begin_flight(5);
-                    self.send_change_cipher_spec(&Default::default());
-                    let verify_data = self.our_finished();
-                    self.send_handshake(
-                        &HandshakeMessage::Finished(Finished { verify_data }),
-                        &SendOptions::default(),
-                    );
+                    self.send_change_cipher_spec_and_finished();
                     self.finish_flight(now, false);
                 }
                 self.connected();
@@ -339,12 +334,7 @@ impl Connection {
                 );
             }
         }
-        self.send_change_cipher_spec(&Default::default());
-        let verify_data = self.our_finished();
-        self.send_handshake(
-            &HandshakeMessage::Finished(Finished { verify_data }),
-            &SendOptions::default(),
-        );
+        self.send_change_cipher_spec_and_finished();
         self.finish_flight(now, true);
         self.state = State::ClientWaitChangeCipherSpec;
     }

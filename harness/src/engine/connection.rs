@@ -819,6 +819,17 @@ impl Connection {
         verify.len() == expected.len() && subtle_eq(verify, &expected)
     }
 
+    /// ChangeCipherSpec, then our Finished in the new epoch: the end of every flight that
+    /// switches keys (RFC 5246 §7.4.9, RFC 6347 Figures 1 and 2).
+    pub(super) fn send_change_cipher_spec_and_finished(&mut self) {
+        self.send_change_cipher_spec(&RecordOverrides::default());
+        let verify_data = self.our_finished();
+        self.send_handshake(
+            &HandshakeMessage::Finished(dicetest_wire::Finished { verify_data }),
+            &SendOptions::default(),
+        );
+    }
+
     /// Our Finished verify_data for the transcript so far.
     pub fn our_finished(&self) -> Vec<u8> {
         let label = match self.config.role {

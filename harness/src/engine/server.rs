@@ -5,9 +5,9 @@ use dicetest_crypto::{hmac_sha256, suite_by_id, verify_ecdsa_sha256, EphemeralKe
 use dicetest_wire::{
     AlertDescription, CertTypeList, Certificate, CertificateRequest, CertificateType,
     ClientCertificateType, ClientHello, ClientKeyExchange, Codec, CompressionMethod,
-    DigitallySigned, ECCurveType, ECPointFormat, Extension, ExtensionType, Finished,
-    HandshakeMessage, HelloVerifyRequest, NamedGroup, ProtocolVersion, ServerEcdhParams,
-    ServerHello, ServerKeyExchange, SignatureScheme,
+    DigitallySigned, ECCurveType, ECPointFormat, Extension, ExtensionType, HandshakeMessage,
+    HelloVerifyRequest, NamedGroup, ProtocolVersion, ServerEcdhParams, ServerHello,
+    ServerKeyExchange, SignatureScheme,
 };
 
 use super::connection::{Connection, SendOptions, State};
@@ -129,12 +129,7 @@ impl Connection {
                 // Flight 6. It is the last flight: it is not retransmitted on a timer, only
                 // when the client repeats flight 5 (§4.2.4).
                 self.begin_flight(6);
-                self.send_change_cipher_spec(&RecordOverrides::default());
-                let verify_data = self.our_finished();
-                self.send_handshake(
-                    &HandshakeMessage::Finished(Finished { verify_data }),
-                    &SendOptions::default(),
-                );
+                self.send_change_cipher_spec_and_finished();
                 self.finish_flight(now, false);
                 self.connected();
             }
@@ -323,12 +318,7 @@ impl Connection {
         self.begin_flight(4);
         self.send_handshake(&HandshakeMessage::ServerHello(sh), &SendOptions::default());
         self.install_read_keys();
-        self.send_change_cipher_spec(&RecordOverrides::default());
-        let verify_data = self.our_finished();
-        self.send_handshake(
-            &HandshakeMessage::Finished(Finished { verify_data }),
-            &SendOptions::default(),
-        );
+        self.send_change_cipher_spec_and_finished();
         self.finish_flight(now, true);
         self.state = State::ServerWaitChangeCipherSpec;
     }
