@@ -19,6 +19,7 @@ use crate::dtls::record::{
     next_record, skip_record, RecordError, RecordHeader, ALERT, DTLS1_0, HANDSHAKE,
 };
 use crate::dtls::session::{Ctx, Session, State};
+use crate::faults::Fault;
 use crate::peer::PeerAddr;
 
 /// Largest record fragment the device decrypts (a 1 KB record plus protection overhead).
@@ -58,7 +59,7 @@ impl<const N: usize> Device<N> {
         let mut mid = [0u8; 2];
         rng.fill(&mut mid);
         let mut coap = CoapServer::new(u16::from_be_bytes(mid));
-        coap.token_not_echoed = config.faults.coap_token_not_echoed;
+        coap.token_not_echoed = config.faults.has(Fault::CoapTokenNotEchoed);
         Device {
             config,
             rng,
@@ -206,7 +207,7 @@ fn carries_plaintext_client_hello(ctx: &Ctx<'_>, h: &RecordHeader, fragment: &[u
         return false;
     }
     let epoch_ok =
-        h.epoch == 0 || (h.epoch == 1 && ctx.config.faults.accept_client_hello_in_epoch_1);
+        h.epoch == 0 || (h.epoch == 1 && ctx.config.faults.has(Fault::AcceptClientHelloInEpoch1));
     epoch_ok && next_fragment(fragment).is_ok_and(|(hh, _, _)| hh.msg_type == CLIENT_HELLO)
 }
 
@@ -294,9 +295,9 @@ impl FrontDoor<'_, '_> {
                 return; // a late copy of the hello that began this connection
             }
         }
-        let bind = !faults.cookie_not_bound_to_params;
-        let cookie_ok =
-            faults.no_hello_verify_request || self.cookies.verify(ch.cookie, &ch, &peer, bind);
+        let bind = !faults.has(Fault::CookieNotBoundToParams);
+        let cookie_ok = faults.has(Fault::NoHelloVerifyRequest)
+            || self.cookies.verify(ch.cookie, &ch, &peer, bind);
         if !cookie_ok {
             let cookie = self.cookies.make(&ch, &peer, bind);
             let mut hvr = [0u8; 40];
@@ -319,7 +320,7 @@ impl FrontDoor<'_, '_> {
             };
             o.retarget(peer);
             o.record_with_version(&mut ws, HANDSHAKE, DTLS1_0, &msg[..len]);
-            if faults.retransmit_hello_verify_request {
+            if faults.has(Fault::RetransmitHelloVerifyRequest) {
                 if let Some(i) = existing.or_else(|| allocate(sessions)) {
                     sessions[i].keep_hello_verify_request(ctx, peer, &msg[..len], record_seq);
                 }

@@ -25,8 +25,10 @@ pub mod config;
 pub mod crypto;
 pub mod device;
 pub mod dtls;
+pub mod faults;
 pub mod peer;
 
-pub use config::{Config, ConfigError, Faults, Timers};
+pub use config::{Config, ConfigError, Timers};
 pub use device::Device;
+pub use faults::{Fault, Faults};
 pub use peer::PeerAddr;

@@ -88,16 +88,7 @@ fn run() -> Result<(), String> {
     }
     let socket = UdpSocket::bind(&listen).map_err(|e| format!("cannot bind {listen}: {e}"))?;
     let addr = socket.local_addr().map_err(|e| e.to_string())?;
-    let on: Vec<&str> = Faults::NAMES
-        .iter()
-        .copied()
-        .filter(|n| {
-            // A switch is on when setting it again changes nothing.
-            let mut g = config.faults;
-            g.set_by_name(n);
-            g == config.faults
-        })
-        .collect();
+    let on: Vec<&str> = config.faults.names_on().collect();
     if !on.is_empty() {
         eprintln!("dut-sim: fault switches on: {}", on.join(", "));
     }

@@ -497,7 +497,7 @@ pub fn validate(file: &Path, case: &Case) -> Vec<LoadError> {
         if let Some(f) = &a.sim_fault {
             if !dut_sim::Faults::NAMES.contains(&f.as_str()) {
                 let hint =
-                    closest(f, &dut_sim::Faults::NAMES).map(|x| format!("did you mean {x}?"));
+                    closest(f, dut_sim::Faults::NAMES).map(|x| format!("did you mean {x}?"));
                 c.err(
                     1,
                     1,

@@ -29,10 +29,11 @@ use super::record::{
 };
 use super::replay::ReplayWindow;
 use crate::codec::Writer;
-use crate::config::{Config, Faults};
+use crate::config::Config;
 use crate::crypto::prf::{master_secret, psk_premaster, verify_data, MAX_PREMASTER_LEN};
 use crate::crypto::protect::RecordContext;
 use crate::crypto::{ct_eq, RecordKeys};
+use crate::faults::{Fault, Faults};
 use crate::peer::PeerAddr;
 
 /// Bytes kept of our last flight for retransmission: ServerHello with two extensions and
@@ -438,11 +439,11 @@ impl Session {
                         return;
                     }
                     let faults = ctx.faults();
-                    let use_window = !faults.no_replay_window;
+                    let use_window = !faults.has(Fault::NoReplayWindow);
                     if use_window && !self.read.window.check(h.seq) {
                         return; // a replay (§4.1.2.6): silently discarded
                     }
-                    if use_window && faults.replay_window_before_tag_check {
+                    if use_window && faults.has(Fault::ReplayWindowBeforeTagCheck) {
                         self.read.window.mark(h.seq); // the fault: before authentication
                     }
                     let Some(buf) = rx.get_mut(..fragment.len()) else {
@@ -536,7 +537,7 @@ impl Session {
                         if self.state == State::Connected {
                             self.peer_retransmitted = true;
                         }
-                    } else if ctx.faults().accept_unencrypted_finished
+                    } else if ctx.faults().has(Fault::AcceptUnencryptedFinished)
                         && self.state == State::WaitFinished
                         && hh.msg_type == FINISHED
                         && hh.message_seq == self.next_receive_seq
@@ -681,7 +682,7 @@ impl Session {
     }
 
     fn unknown_identity_alert(&self, ctx: &Ctx<'_>) -> u8 {
-        if ctx.faults().wrong_alert_for_unknown_identity {
+        if ctx.faults().has(Fault::WrongAlertForUnknownIdentity) {
             alert::HANDSHAKE_FAILURE
         } else {
             alert::UNKNOWN_PSK_IDENTITY
@@ -703,7 +704,7 @@ impl Session {
             }
             (State::WaitFinished, FINISHED) => self.on_finished(ctx, out, message_seq, body),
             (State::WaitChangeCipherSpec, FINISHED)
-                if epoch == 0 && ctx.faults().accept_unencrypted_finished =>
+                if epoch == 0 && ctx.faults().has(Fault::AcceptUnencryptedFinished) =>
             {
                 self.on_finished(ctx, out, message_seq, body)
             }
@@ -815,7 +816,7 @@ impl Session {
         hh: &HandshakeHeader,
         body: &[u8],
     ) {
-        if !ctx.faults().accept_renegotiation {
+        if !ctx.faults().has(Fault::AcceptRenegotiation) {
             // One refusal per ClientHello, not one per fragment of it.
             if hh.fragment_offset == 0 {
                 self.send_alert(out, alert::WARNING, alert::NO_RENEGOTIATION);

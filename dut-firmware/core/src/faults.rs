@@ -1,0 +1,158 @@
+//! Fault switches: deliberate misbehaviour, one requirement each, all off by default.
+//!
+//! The suite's able-to-fail self-test turns them on one at a time: a suite that still
+//! passes a device with a switch on cannot see that bug. They exist only with the cargo
+//! feature `faults` (the simulated board turns it on); without it every [`Faults::has`] is a
+//! constant `false`, so the branches vanish and the firmware images carry none of them.
+
+macro_rules! faults {
+    ($( $(#[doc = $doc:literal])* $variant:ident = $name:literal, )*) => {
+        /// One deliberate misbehaviour (see each variant for the requirement it breaks).
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        #[repr(u8)]
+        pub enum Fault {
+            $( $(#[doc = $doc])* $variant, )*
+        }
+
+        impl Fault {
+            /// Every switch, in declaration order.
+            pub const ALL: &'static [Fault] = &[$(Fault::$variant),*];
+
+            /// The switch's name, as command lines and case files spell it.
+            pub const fn name(self) -> &'static str {
+                match self {
+                    $(Fault::$variant => $name,)*
+                }
+            }
+        }
+
+        impl Faults {
+            /// Every switch's name, for command lines and reports.
+            pub const NAMES: &'static [&'static str] = &[$($name),*];
+        }
+    };
+}
+
+faults! {
+    /// Accept a Finished sent in the clear (epoch 0, before or without ChangeCipherSpec).
+    /// Breaks RFC 5246 §7.4.9 with RFC 6347 §4.1: Finished is the first message protected
+    /// with the new keys. Imitates the state-machine bugs that let a handshake complete
+    /// without the negotiated protection (SMACK, Beurdouche et al., IEEE S&P 2015; DTLS
+    /// state fuzzing, Fiterău-Broştean et al., USENIX Security 2020).
+    AcceptUnencryptedFinished = "accept_unencrypted_finished",
+    /// No replay detection: a replayed application record is processed again. Breaks RFC
+    /// 6347 §4.1.2.6. Imitates stacks that never
+    /// implemented the optional window.
+    NoReplayWindow = "no_replay_window",
+    /// The cookie is an HMAC over the client's address only, not its ClientHello
+    /// parameters: a cookie earned with one ClientHello opens the door to another. Breaks
+    /// RFC 6347 §4.2.1 (the cookie binds the client's parameters).
+    CookieNotBoundToParams = "cookie_not_bound_to_params",
+    /// Keep state after a HelloVerifyRequest and retransmit it on a timer. Breaks RFC 6347
+    /// §4.2.1 (the server stays stateless; HelloVerifyRequest is not retransmitted), which
+    /// makes the device a cheap amplifier and lets spoofed ClientHellos fill its memory.
+    RetransmitHelloVerifyRequest = "retransmit_hello_verify_request",
+    /// Move the replay window for a record before its tag is checked: a forged record with
+    /// a high sequence number makes the device reject the genuine ones that follow. Breaks
+    /// RFC 6347 §4.1.2.6 ("updated only if the MAC verification succeeds").
+    ReplayWindowBeforeTagCheck = "replay_window_before_tag_check",
+    /// Answer an unknown PSK identity with a fatal handshake_failure instead of
+    /// unknown_psk_identity (RFC 4279 §2). Imitates stacks that map every handshake error to
+    /// one generic alert, which leaves the client unable to tell a provisioning error.
+    WrongAlertForUnknownIdentity = "wrong_alert_for_unknown_identity",
+    /// Start a new handshake when a connected client sends a ClientHello (renegotiation)
+    /// instead of a warning no_renegotiation alert. Breaks RFC 7925 §17 (no renegotiation in
+    /// this profile; RFC 5746 §4.4, RFC 5246 §7.2.2), and without RFC 5746 §3.7's binding
+    /// of the new handshake to the old one: the flaw behind CVE-2009-3555.
+    AcceptRenegotiation = "accept_renegotiation",
+    /// Take a ClientHello that arrives in the clear in a record claiming epoch 1 as if it
+    /// were epoch 0. Breaks RFC 6347 §4.1 (epoch 0 is the only unprotected epoch; a record
+    /// that does not authenticate in its epoch is discarded, §4.1.2.7). Imitates the
+    /// epoch-confusion bugs found by DTLS state fuzzing (Fiterău-Broştean et al. 2020).
+    AcceptClientHelloInEpoch1 = "accept_client_hello_in_epoch_1",
+    /// Skip the cookie exchange: answer the first ClientHello with ServerHello. Breaks RFC
+    /// 6347 §4.2.1 (servers SHOULD do the exchange; it is the DoS countermeasure) and RFC
+    /// 7925's expectation of it.
+    NoHelloVerifyRequest = "no_hello_verify_request",
+    /// Answer CoAP requests with an empty token. Breaks RFC 7252 §5.3.1 (the response
+    /// echoes the request's token); a client cannot match the response.
+    CoapTokenNotEchoed = "coap_token_not_echoed",
+}
+
+// One bit per switch.
+const _: () = assert!(Fault::ALL.len() <= 64);
+
+/// The set of switches that are on.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Faults {
+    bits: u64,
+}
+
+impl Faults {
+    /// Whether `f` is on. Always false without the `faults` feature.
+    #[inline(always)]
+    pub fn has(&self, f: Fault) -> bool {
+        cfg!(feature = "faults") && self.bits & (1 << f as u8) != 0
+    }
+
+    /// Turns `f` on.
+    pub fn set(&mut self, f: Fault) {
+        self.bits |= 1 << f as u8;
+    }
+
+    /// Turns on the switch called `name` (`-` and `_` alike); false when there is none.
+    pub fn set_by_name(&mut self, name: &str) -> bool {
+        match Fault::ALL.iter().find(|f| same_name(f.name(), name)) {
+            Some(&f) => {
+                self.set(f);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Whether any switch is on.
+    pub fn any(&self) -> bool {
+        self.bits != 0
+    }
+
+    /// The names of the switches that are on.
+    pub fn names_on(&self) -> impl Iterator<Item = &'static str> + '_ {
+        Fault::ALL
+            .iter()
+            .filter(|f| self.bits & (1 << **f as u8) != 0)
+            .map(|f| f.name())
+    }
+}
+
+fn same_name(a: &str, b: &str) -> bool {
+    let norm = |c: u8| if c == b'-' { b'_' } else { c };
+    a.len() == b.len() && a.bytes().zip(b.bytes()).all(|(x, y)| norm(x) == norm(y))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_named_fault_can_be_set_and_unknown_names_are_refused() {
+        for (i, name) in Faults::NAMES.iter().enumerate() {
+            let mut f = Faults::default();
+            assert!(f.set_by_name(name), "{name}");
+            assert!(f.any(), "{name} changed nothing");
+            assert_eq!(f.names_on().collect::<Vec<_>>(), [*name]);
+            assert_eq!(Fault::ALL[i].name(), *name);
+            let mut g = Faults::default();
+            assert!(g.set_by_name(&name.replace('_', "-")));
+            assert_eq!(f, g);
+        }
+        assert!(!Faults::default().set_by_name("no_such_fault"));
+    }
+
+    #[test]
+    fn names_are_unique() {
+        for (i, a) in Faults::NAMES.iter().enumerate() {
+            assert!(!Faults::NAMES[i + 1..].contains(a), "{a} twice");
+        }
+    }
+}
