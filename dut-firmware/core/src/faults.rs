@@ -34,6 +34,7 @@ macro_rules! faults {
 }
 
 faults! {
+    // ---- Handshake, cookies, state machine, alerts, profile ----
     /// Accept a Finished sent in the clear (epoch 0, before or without ChangeCipherSpec).
     /// Breaks RFC 5246 §7.4.9 with RFC 6347 §4.1: Finished is the first message protected
     /// with the new keys. Imitates the state-machine bugs that let a handshake complete
@@ -77,6 +78,7 @@ faults! {
     /// Answer CoAP requests with an empty token. Breaks RFC 7252 §5.3.1 (the response
     /// echoes the request's token); a client cannot match the response.
     CoapTokenNotEchoed = "coap_token_not_echoed",
+    // ---- Record layer, fragmentation, reordering, retransmission ----
 }
 
 // One bit per switch.
