@@ -76,23 +76,10 @@ pub const EXPECTABLE: &[&str] = &[
 
 pub const VERDICTS: &[&str] = &["pass", "inconclusive", "fail"];
 
-/// Parses "500ms", "2s", "1.5s", "1m".
+/// Parses "500ms", "2s", "1.5s", "1m" (fixed durations; case steps also take
+/// [`DurationSpec`](super::DurationSpec)'s timer-relative form).
 pub fn parse_duration(s: &str) -> Option<Duration> {
-    let s = s.trim();
-    let (num, unit) = s
-        .find(|c: char| c.is_ascii_alphabetic())
-        .map(|i| s.split_at(i))?;
-    let n: f64 = num.trim().parse().ok()?;
-    if !(0.0..=86_400.0).contains(&n) {
-        return None;
-    }
-    let secs = match unit {
-        "ms" => n / 1000.0,
-        "s" => n,
-        "m" => n * 60.0,
-        _ => return None,
-    };
-    Some(Duration::from_secs_f64(secs))
+    super::duration::parse_fixed(s)
 }
 
 fn closest<'a>(word: &str, options: &[&'a str]) -> Option<&'a str> {
@@ -255,12 +242,12 @@ impl Checker<'_> {
 
     fn check_duration(&mut self, what: &str, s: &Option<String>, line: u64, col: u64) {
         if let Some(d) = s {
-            if parse_duration(d).is_none() {
+            if super::DurationSpec::parse(d).is_none() {
                 self.err(
                     line,
                     col,
                     format!("{what}: {d:?} is not a duration"),
-                    Some("write e.g. 500ms, 2s or 1m".into()),
+                    Some("write e.g. 500ms, 2s or 1m, or a multiple of a timer the DUT profile declares: 1.5 x initial_retransmit (timers: initial_retransmit, max_retransmit, response)".into()),
                 );
             }
         }
@@ -496,8 +483,7 @@ pub fn validate(file: &Path, case: &Case) -> Vec<LoadError> {
         }
         if let Some(f) = &a.sim_fault {
             if !dut_sim::Faults::NAMES.contains(&f.as_str()) {
-                let hint =
-                    closest(f, dut_sim::Faults::NAMES).map(|x| format!("did you mean {x}?"));
+                let hint = closest(f, dut_sim::Faults::NAMES).map(|x| format!("did you mean {x}?"));
                 c.err(
                     1,
                     1,

@@ -1,8 +1,10 @@
 //! Test descriptions: the YAML case format (`model.rs`) and its strict loader (`load.rs`).
 
+pub mod duration;
 pub mod load;
 pub mod model;
 pub mod schema;
 
+pub use duration::DurationSpec;
 pub use load::{load_case_file, load_suite_dir, parse_duration, LoadError, LoadedCase};
 pub use model::{Case, DutRole, Expect, Level, Step};

@@ -83,7 +83,8 @@ pub struct Step {
     /// (application data the DUT answers: an echo line or a CoAP GET, per its profile).
     pub send: Option<String>,
     pub expect: Option<Expect>,
-    /// Do nothing for this long (`500ms`, `2s`).
+    /// Do nothing for this long (`500ms`, `2s`, or a multiple of a declared timer:
+    /// `1.5 x initial_retransmit`).
     pub wait: Option<String>,
     /// Discard the next N datagrams the DUT sends (a lossy path).
     pub drop: Option<u32>,
@@ -183,7 +184,8 @@ pub struct Expect {
     pub alert_level: Option<String>,
     /// Application data equal to this text.
     pub application_data: Option<String>,
-    /// Nothing at all for this long.
+    /// Nothing at all for this long (`2s`, or `2.5 x initial_retransmit`: timers are
+    /// `initial_retransmit`, `max_retransmit`, `response` as the DUT profile declares them).
     pub silence: Option<String>,
     /// The handshake completes (both Finished verified); for steps after manual sends.
     pub connected: Option<bool>,
@@ -192,7 +194,9 @@ pub struct Expect {
     pub coap: Option<CoapResponse>,
     /// Alternatives; the first that matches decides. Each may carry `verdict` and `reason`.
     pub one_of: Option<Vec<Expect>>,
-    /// How long to wait (default: the profile's response time).
+    /// How long to wait (default: the profile's response time). Where retransmission is
+    /// judged, write it against the timers the DUT profile declares:
+    /// `1.5 x initial_retransmit`.
     pub within: Option<String>,
     /// Fields to check: `name: value` or `name: $var`.
     #[serde(default)]

@@ -129,6 +129,11 @@ pub struct Profile {
     /// Sim only: fault switches to turn on.
     #[serde(default)]
     pub faults: Vec<String>,
+    /// Sim only, for self-test profiles: the timers the board really runs with, when they
+    /// differ from the `timers` the profile declares (a board that breaks its own claimed
+    /// retransmission timer). Defaults to `timers`.
+    #[serde(default)]
+    pub sim_board_timers: Option<Timers>,
     /// Case id → why this DUT is expected to deviate. The CI baseline.
     #[serde(default)]
     pub expected_deviations: BTreeMap<String, String>,

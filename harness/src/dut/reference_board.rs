@@ -27,8 +27,9 @@ impl ReferenceBoard {
     pub fn from_profile(profile: &Profile, seed: u64) -> Result<Self, String> {
         let mut cfg = Config::new(profile.credentials.psk_identity.as_bytes(), &profile.psk())
             .map_err(|e| format!("{e:?}"))?;
-        cfg.timers.initial_ms = profile.timers.initial_retransmit_ms;
-        cfg.timers.max_ms = profile.timers.max_retransmit_ms;
+        let timers = profile.sim_board_timers.as_ref().unwrap_or(&profile.timers);
+        cfg.timers.initial_ms = timers.initial_retransmit_ms;
+        cfg.timers.max_ms = timers.max_retransmit_ms;
         cfg.seed = [0; 32];
         cfg.seed[..8].copy_from_slice(&seed.to_le_bytes());
         for f in &profile.faults {

@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use super::verdict::{StepOutcome, Verdict};
 use crate::cases::model::{CoapRequest, Expect, FragmentsSpec, RecordSpec, Step};
-use crate::cases::{parse_duration, Case, DutRole};
+use crate::cases::{Case, DurationSpec, DutRole};
 use crate::coap::{CoapMessage, Code, MessageType};
 use crate::dut::link::Link;
 use crate::dut::profile::Profile;
@@ -363,7 +363,7 @@ impl<'a> Interpreter<'a> {
             return self.expect(e);
         }
         if let Some(w) = &s.wait {
-            let d = parse_duration(w).unwrap_or_default();
+            let d = self.duration(w);
             let deadline = self.link.now() + d;
             // What arrives meanwhile is kept, in order, for the next expectation.
             let mut held = Vec::new();
@@ -862,15 +862,23 @@ impl<'a> Interpreter<'a> {
 
     // ---- expectations -----------------------------------------------------------------
 
+    /// A duration of the case, resolved against the timers the DUT profile declares (the
+    /// loader has checked its syntax).
+    fn duration(&self, s: &str) -> std::time::Duration {
+        DurationSpec::parse(s)
+            .map(|d| d.resolve(&self.profile.timers))
+            .unwrap_or_default()
+    }
+
     fn expect(&mut self, e: &Expect) -> StepOutcome {
         let within = e
             .within
             .as_deref()
-            .and_then(parse_duration)
+            .map(|w| self.duration(w))
             .unwrap_or(self.response_time());
         let deadline = self.link.now() + within;
         if let Some(d) = &e.silence {
-            let deadline = self.link.now() + parse_duration(d).unwrap_or_default();
+            let deadline = self.link.now() + self.duration(d);
             return match self.next_observation(deadline) {
                 None => StepOutcome::pass(format!("no answer for {d}, as required")),
                 Some(o) => StepOutcome::fail(format!(
