@@ -10,6 +10,7 @@ pub mod cli;
 pub mod coap;
 pub mod dut;
 pub mod engine;
+pub mod farm;
 pub mod interop;
 pub mod io;
 pub mod monitor;

@@ -2,6 +2,7 @@
 
 mod common;
 mod connect;
+mod farm_cmd;
 mod interop_cmd;
 mod report_cmd;
 mod serve;
@@ -60,6 +61,8 @@ enum Command {
     /// Render report.json, junit.xml, summary.md and report.html from a run's journal
     /// (`--from OUTDIR`), merge shards (`merge --out OUT DIR...`), or print the schema.
     Report(report_cmd::ReportArgs),
+    /// The board farm: the suite on every board of an inventory, in parallel lanes.
+    Farm(farm_cmd::FarmArgs),
     /// Print the JSON Schema of case files (or, with --profile, of DUT profiles).
     Schema {
         /// The schema of DUT profiles instead of cases.
@@ -91,6 +94,7 @@ pub fn main() -> i32 {
         Command::Run(a) => suite_cmds::run(a),
         Command::Report(a) => report_cmd::run(a),
         Command::Interop(a) => interop_cmd::run(a),
+        Command::Farm(a) => farm_cmd::run(a),
         Command::Schema { profile } => {
             print!(
                 "{}",
