@@ -348,6 +348,7 @@ impl Checker<'_> {
             ("wait", s.wait.is_some()),
             ("drop", s.drop.is_some()),
             ("replay", s.replay.is_some()),
+            ("retransmit", s.retransmit.is_some()),
             ("new_client", s.new_client.is_some()),
             ("liveness", s.liveness.is_some()),
             ("coap", s.coap.is_some()),
@@ -358,7 +359,7 @@ impl Checker<'_> {
                 line,
                 col,
                 format!("a step needs exactly one action, found {}", if set.is_empty() { "none".to_string() } else { set.join(", ") }),
-                Some("actions: handshake, send, expect, wait, drop, replay, new_client, liveness, coap".into()),
+                Some("actions: handshake, send, expect, wait, drop, replay, retransmit, new_client, liveness, coap".into()),
             );
         }
         let sending = s.send.is_some();
@@ -369,9 +370,29 @@ impl Checker<'_> {
                 || s.raw_body.is_some()
                 || s.message_seq.is_some()
                 || s.keep_datagram.is_some()
+                || s.withhold
+                || s.duplicate.is_some()
                 || s.skip_transcript)
         {
-            self.err(line, col, "with, record, fragments, raw_body, message_seq, keep_datagram and skip_transcript modify a send step".into(), None);
+            self.err(line, col, "with, record, fragments, raw_body, message_seq, keep_datagram, withhold, duplicate and skip_transcript modify a send step".into(), None);
+        }
+        if s.withhold && s.keep_datagram.is_none() {
+            self.err(
+                line,
+                col,
+                "withhold keeps the datagram back, so it needs a name to send it later by".into(),
+                Some("add `keep_datagram: NAME` and send it later with `replay: $NAME`".into()),
+            );
+        }
+        if let Some(r) = &s.retransmit {
+            if r != "flight" {
+                self.err(
+                    line,
+                    col,
+                    format!("retransmit: {r:?}: only `flight` can be retransmitted"),
+                    Some("retransmit: flight".into()),
+                );
+            }
         }
         if s.handshake.is_none()
             && (s.psk_hex.is_some() || s.psk_identity.is_some() || s.outcome.is_some())

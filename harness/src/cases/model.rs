@@ -28,7 +28,7 @@ pub enum DutRole {
     Client,
 }
 
-#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DutRequirement {
     pub role: DutRole,
@@ -38,7 +38,7 @@ pub struct DutRequirement {
 }
 
 /// How the project shows that this case can fail (the able-to-fail self-test).
-#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AbleToFail {
     /// A fault switch of the simulated board that breaks the requirement...
@@ -50,7 +50,7 @@ pub struct AbleToFail {
     pub verdict: Option<String>,
 }
 
-#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Case {
     pub id: String,
@@ -72,7 +72,7 @@ pub struct Case {
 
 /// One step. Exactly one action key (`handshake`, `send`, `expect`, `wait`, `drop`,
 /// `replay`, `new_client`, `liveness`, `coap`) is set; the others modify it.
-#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Step {
     /// A complete, correct handshake with this suite (`psk-ccm8`, ...); `default` takes the
@@ -88,8 +88,15 @@ pub struct Step {
     pub wait: Option<String>,
     /// Discard the next N datagrams the DUT sends (a lossy path).
     pub drop: Option<u32>,
-    /// Send a datagram kept earlier (`$name`) again.
+    /// Send a datagram kept earlier (`$name`) again, byte for byte: the same record
+    /// sequence numbers, so a DUT sees a replay (RFC 6347 §4.1.2.6). Together with
+    /// `withhold` it delays a datagram past later ones (reordering).
     pub replay: Option<String>,
+    /// `flight`: send the harness's current flight again as its retransmission timer would
+    /// (RFC 6347 §4.2.4): the same messages and message_seq values in new records with new
+    /// sequence numbers, ChangeCipherSpec and epoch change included. A flight is the run of
+    /// `send` steps since the last step of another kind.
+    pub retransmit: Option<String>,
     /// Start over as a new client from a new source port (state of the old one is kept on
     /// the DUT side).
     pub new_client: Option<bool>,
@@ -110,6 +117,13 @@ pub struct Step {
     pub message_seq: Option<u16>,
     /// Keep the datagram(s) this step sends under a name, for `replay`.
     pub keep_datagram: Option<String>,
+    /// Do not put the datagram(s) on the path now: only keep them (`keep_datagram`), to be
+    /// sent later with `replay` (a delayed, reordered datagram).
+    #[serde(default)]
+    pub withhold: bool,
+    /// Send every datagram of this step this many extra times, back to back (a path that
+    /// duplicates datagrams, RFC 6347 §4.1.2.6 and §4.2.4).
+    pub duplicate: Option<u32>,
     /// Keep the message out of the handshake transcript.
     #[serde(default)]
     pub skip_transcript: bool,
@@ -131,7 +145,7 @@ pub struct Step {
 /// A YAML value used in overrides.
 pub type Value = serde_json::Value;
 
-#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RecordSpec {
     pub content_type: Option<u8>,
@@ -146,7 +160,7 @@ pub struct RecordSpec {
     pub tag_xor: Option<String>,
 }
 
-#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FragmentsSpec {
     /// Even fragments of at most this many body bytes.
@@ -156,7 +170,7 @@ pub struct FragmentsSpec {
     pub list: Vec<FragmentItem>,
 }
 
-#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FragmentItem {
     pub offset: u32,
@@ -169,7 +183,7 @@ pub struct FragmentItem {
 }
 
 /// What must (or may) come back.
-#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Expect {
     /// A handshake message by name (HelloVerifyRequest, ServerHello, ...).
@@ -213,7 +227,7 @@ pub struct Expect {
     pub reason: Option<String>,
 }
 
-#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CoapRequest {
     pub method: String,
@@ -229,7 +243,7 @@ fn con() -> String {
     "CON".into()
 }
 
-#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CoapResponse {
     /// `2.05`, `4.04`, ...

@@ -232,6 +232,14 @@ fn describe_step(s: &crate::cases::Step) -> String {
         if s.fragments.is_some() {
             d += " in fragments";
         }
+        if let Some(n) = s.duplicate {
+            d += &format!(", each datagram {} time(s) more", n);
+        }
+        if s.withhold {
+            if let Some(k) = &s.keep_datagram {
+                d += &format!(", but hold it back as ${k} (it goes out when replayed)");
+            }
+        }
         d
     } else if let Some(e) = &s.expect {
         format!("Expect {}", describe_expect(e))
@@ -240,7 +248,9 @@ fn describe_step(s: &crate::cases::Step) -> String {
     } else if let Some(n) = s.drop {
         format!("Lose the next {n} datagram(s) from the DUT")
     } else if let Some(r) = &s.replay {
-        format!("Send {r} again")
+        format!("Send {r} again, byte for byte")
+    } else if s.retransmit.is_some() {
+        "Retransmit the current flight, in new records".into()
     } else if s.new_client.is_some() {
         "Start over as a new client".into()
     } else if s.liveness.is_some() {

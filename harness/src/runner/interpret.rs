@@ -124,6 +124,8 @@ pub struct Interpreter<'a> {
     session_cache: crate::engine::SessionCache,
     seed: u64,
     used: bool,
+    /// The previous step sent (or retransmitted) part of the harness's current flight.
+    in_flight: bool,
     dut_role: DutRole,
     /// Past this point (on the link's clock) no step waits any longer.
     case_deadline: Instant,
@@ -172,6 +174,7 @@ impl<'a> Interpreter<'a> {
             session_cache: Default::default(),
             seed,
             used: false,
+            in_flight: false,
             dut_role,
             case_deadline: Instant::ZERO + CASE_TIME_LIMIT,
         }
@@ -233,10 +236,23 @@ impl<'a> Interpreter<'a> {
     // ---- moving datagrams -------------------------------------------------------------
 
     fn flush(&mut self) -> Vec<Vec<u8>> {
+        self.flush_path(false, 0)
+    }
+
+    /// Sends what the engine has queued through an impaired path: `withhold` keeps every
+    /// datagram back (the caller keeps it for a later `replay`), `duplicate` sends each one
+    /// that many extra times. Returns the datagrams, sent or not.
+    fn flush_path(&mut self, withhold: bool, duplicate: u32) -> Vec<Vec<u8>> {
+        // A bound, so that a case cannot make the harness flood by mistake.
+        const MAX_DUPLICATES: u32 = 1000;
         let mut sent = Vec::new();
         while let Some(d) = self.conn.poll_transmit() {
-            self.link.send(&d);
-            self.capture(false, &d, false);
+            if !withhold {
+                for _ in 0..=duplicate.min(MAX_DUPLICATES) {
+                    self.link.send(&d);
+                    self.capture(false, &d, false);
+                }
+            }
             sent.push(d);
         }
         self.used = true;
@@ -353,6 +369,23 @@ impl<'a> Interpreter<'a> {
     // ---- steps ------------------------------------------------------------------------
 
     fn step(&mut self, s: &Step) -> StepOutcome {
+        // A flight is the run of `send` steps since a step of another kind (RFC 6347
+        // §4.2.4: one side sends a flight, then waits for the other's).
+        let continues_flight = std::mem::replace(
+            &mut self.in_flight,
+            s.send.is_some() || s.retransmit.is_some(),
+        );
+        if s.send.is_some() && !continues_flight {
+            self.conn.begin_flight(0);
+        }
+        if s.retransmit.is_some() {
+            self.conn.retransmit_flight();
+            let sent = self.flush();
+            return StepOutcome::pass(format!(
+                "retransmitted the current flight in {} datagram(s)",
+                sent.len()
+            ));
+        }
         if let Some(suite) = &s.handshake {
             return self.handshake(s, suite);
         }
@@ -825,7 +858,7 @@ impl<'a> Interpreter<'a> {
             self.conn.send_handshake(m, &opts);
         }
         self.conn.flush();
-        let sent = self.flush();
+        let sent = self.flush_path(s.withhold, s.duplicate.unwrap_or(0));
         if let Some(k) = &s.keep_datagram {
             self.vars.insert(k.clone(), Var::Datagrams(sent.clone()));
         }
