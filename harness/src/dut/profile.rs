@@ -137,6 +137,26 @@ pub struct Profile {
     /// Case id → why this DUT is expected to deviate. The CI baseline.
     #[serde(default)]
     pub expected_deviations: BTreeMap<String, String>,
+    /// What interop descriptions (suites/interop) may ask of this implementation beyond
+    /// `client_start`.
+    #[serde(default)]
+    pub interop: InteropSpec,
+}
+
+/// How an implementation does what some interop descriptions ask of it. A description
+/// that needs something a profile does not declare is not applicable to that pair.
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InteropSpec {
+    /// As a client: send one CoAP request over DTLS to {port} and exit. Placeholders as
+    /// for client_start, and {coap_method} (get, put), {coap_path} (/a/b),
+    /// {coap_payload}.
+    pub coap_client: Option<StartSpec>,
+    /// As a client: a full handshake, then a second session from a new socket that offers
+    /// to resume the first (session id or ticket).
+    pub resume_client: Option<StartSpec>,
+    /// As a CoAP server: a resource that takes a PUT (its Uri-Path, e.g. /light).
+    pub coap_put_path: Option<String>,
 }
 
 impl Profile {

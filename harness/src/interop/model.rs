@@ -21,6 +21,23 @@ pub struct InteropCase {
     /// Features both implementations must claim.
     #[serde(default)]
     pub claims: Vec<String>,
+    /// The cipher suite the session must run on (a short name: psk-ccm8, psk-ccm,
+    /// psk-cbc-sha256). Both implementations must claim it; a pair that negotiates another
+    /// suite is inconclusive, naming it. Interop descriptions demand a PSK suite because
+    /// the monitor follows a session only with keys it can derive from the PSK (see
+    /// monitor: ECDHE_PSK cannot be followed by a passive observer).
+    pub suite: Option<String>,
+    /// The client sends this CoAP request over DTLS (its profile's `interop.coap_client`)
+    /// and the monitor checks the request and the server's matching response.
+    pub coap: Option<CoapExchange>,
+    /// The client makes a second session that resumes the first (its profile's
+    /// `interop.resume_client`); the monitor must see an abbreviated handshake complete.
+    #[serde(default)]
+    pub resume: bool,
+    /// Both hellos must carry extended_master_secret (RFC 7627 §5.1), and the monitor's
+    /// Finished check then proves the session hash was used.
+    #[serde(default)]
+    pub extended_master_secret: bool,
     /// The client uses this PSK (hex) instead of the shared one (a wrong-key session).
     pub client_psk_hex: Option<String>,
     #[serde(default)]
@@ -43,6 +60,22 @@ fn default_outcome() -> String {
     "success".into()
 }
 
+/// One CoAP request and what answers it (RFC 7252 §5.8).
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CoapExchange {
+    /// GET or PUT.
+    pub method: String,
+    /// Uri-Path, e.g. /.well-known/core. Default: the server profile's `probe_uri` for a
+    /// GET, its `interop.coap_put_path` for a PUT.
+    pub path: Option<String>,
+    /// The request's payload (a PUT's new state).
+    #[serde(default)]
+    pub payload: String,
+    /// Response codes that count as success, e.g. ["2.05"].
+    pub response: Vec<String>,
+}
+
 /// What the relay does to the datagrams, counted from 1 across both directions.
 #[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -58,6 +91,35 @@ pub struct Impairments {
     pub reorder: BTreeSet<u32>,
     /// Datagrams larger than this are lost (a small path MTU).
     pub max_datagram: Option<usize>,
+}
+
+/// What is wrong with a description that parsed, if anything.
+fn invalid(c: &InteropCase) -> Option<String> {
+    if let Some(s) = &c.suite {
+        if dicetest_crypto::suite_by_name(s).is_none() {
+            return Some(format!(
+                "suite {s:?} is not a suite short name (psk-ccm8, ...)"
+            ));
+        }
+    }
+    let x = c.coap.as_ref()?;
+    if !matches!(x.method.as_str(), "GET" | "PUT") {
+        return Some(format!("coap method {:?} is neither GET nor PUT", x.method));
+    }
+    if x.response.is_empty() {
+        return Some("coap response lists no code".into());
+    }
+    if let Some(bad) = x
+        .response
+        .iter()
+        .find(|r| crate::coap::Code::parse(r).is_none_or(|k| k.class() < 2))
+    {
+        return Some(format!("coap response {bad:?} is not a response code c.dd"));
+    }
+    if c.resume {
+        return Some("a description asks for a CoAP request or a resumption, not both".into());
+    }
+    None
 }
 
 /// Loads every interop case under `dir`.
@@ -100,6 +162,14 @@ pub fn load_interop_dir(
                         line: 1,
                         column: 1,
                         message: format!("outcome {:?} is neither success nor failure", c.outcome),
+                        hint: None,
+                    });
+                } else if let Some(why) = invalid(&c) {
+                    errs.push(crate::cases::LoadError {
+                        file: f,
+                        line: 1,
+                        column: 1,
+                        message: why,
                         hint: None,
                     });
                 } else if c

@@ -1,5 +1,10 @@
 //! The UDP relay between a real client and a real server: it forwards, impairs and shows
 //! every datagram to the monitor.
+//!
+//! Each source address of the client is an association of its own with a socket of its own
+//! towards the server, as a NAT would do: a client that reconnects from a new port to resume
+//! its session (gnutls-cli --resume, s_client -reconnect) reaches the server as a new peer,
+//! not as a stray ClientHello on the old association (RFC 6347 §4.2.8).
 
 use std::io;
 use std::net::{SocketAddr, UdpSocket};
@@ -13,6 +18,8 @@ use crate::monitor::Side;
 pub struct Relayed {
     pub number: u32,
     pub from: Side,
+    /// Which association of the client (0 for its first source address, then 1, ...).
+    pub association: usize,
     pub bytes: Vec<u8>,
     /// What the relay did with it.
     pub action: &'static str,
@@ -21,26 +28,26 @@ pub struct Relayed {
 pub struct Relay {
     /// The socket clients talk to.
     front: UdpSocket,
-    /// The socket that talks to the server.
-    back: UdpSocket,
-    client: Option<SocketAddr>,
+    server: SocketAddr,
+    /// Per association: the client's address and the socket that talks to the server for it.
+    associations: Vec<(SocketAddr, UdpSocket)>,
     impair: Impairments,
     count: u32,
-    held: Option<(Side, Vec<u8>)>,
+    held: Option<(Side, usize, Vec<u8>)>,
     buf: Vec<u8>,
 }
+
+/// A client that opens more associations than this is not one an interop case expects.
+const MAX_ASSOCIATIONS: usize = 16;
 
 impl Relay {
     pub fn new(server: SocketAddr, impair: Impairments) -> io::Result<Self> {
         let front = UdpSocket::bind("127.0.0.1:0")?;
-        let back = UdpSocket::bind("127.0.0.1:0")?;
-        back.connect(server)?;
         front.set_read_timeout(Some(Duration::from_millis(5)))?;
-        back.set_read_timeout(Some(Duration::from_millis(5)))?;
         Ok(Relay {
             front,
-            back,
-            client: None,
+            server,
+            associations: Vec::new(),
             impair,
             count: 0,
             held: None,
@@ -53,17 +60,34 @@ impl Relay {
         self.front.local_addr().map(|a| a.port()).unwrap_or(0)
     }
 
-    fn deliver(&mut self, to: Side, bytes: &[u8]) {
-        match to {
-            Side::Server => {
-                let _ = self.back.send(bytes);
-            }
-            Side::Client => {
-                if let Some(c) = self.client {
-                    let _ = self.front.send_to(bytes, c);
-                }
-            }
+    /// How many associations the client opened.
+    pub fn associations(&self) -> usize {
+        self.associations.len()
+    }
+
+    fn deliver(&mut self, to: Side, association: usize, bytes: &[u8]) {
+        let Some((client, back)) = self.associations.get(association) else {
+            return;
+        };
+        let _ = match to {
+            Side::Server => back.send(bytes),
+            Side::Client => self.front.send_to(bytes, client),
+        };
+    }
+
+    /// The association of a client address, opened on first sight.
+    fn association_of(&mut self, from: SocketAddr) -> Option<usize> {
+        if let Some(i) = self.associations.iter().position(|(a, _)| *a == from) {
+            return Some(i);
         }
+        if self.associations.len() == MAX_ASSOCIATIONS {
+            return None;
+        }
+        let back = UdpSocket::bind("127.0.0.1:0").ok()?;
+        back.connect(self.server).ok()?;
+        back.set_nonblocking(true).ok()?;
+        self.associations.push((from, back));
+        Some(self.associations.len() - 1)
     }
 
     fn other(s: Side) -> Side {
@@ -78,15 +102,16 @@ impl Relay {
         let mut out = Vec::new();
         let mut incoming = Vec::new();
         if let Ok((n, from)) = self.front.recv_from(&mut self.buf) {
-            // The first source is the client under test; others are ignored.
-            if *self.client.get_or_insert(from) == from {
-                incoming.push((Side::Client, self.buf[..n].to_vec()));
+            if let Some(a) = self.association_of(from) {
+                incoming.push((Side::Client, a, self.buf[..n].to_vec()));
             }
         }
-        if let Ok(n) = self.back.recv(&mut self.buf) {
-            incoming.push((Side::Server, self.buf[..n].to_vec()));
+        for a in 0..self.associations.len() {
+            while let Ok(n) = self.associations[a].1.recv(&mut self.buf) {
+                incoming.push((Side::Server, a, self.buf[..n].to_vec()));
+            }
         }
-        for (from, bytes) in incoming {
+        for (from, association, bytes) in incoming {
             self.count += 1;
             let n = self.count;
             let to = Self::other(from);
@@ -96,15 +121,15 @@ impl Relay {
             } else if too_big {
                 "dropped (larger than the path MTU)"
             } else if self.impair.reorder.contains(&n) && self.held.is_none() {
-                self.held = Some((to, bytes.clone()));
+                self.held = Some((to, association, bytes.clone()));
                 "held back"
             } else {
-                self.deliver(to, &bytes);
+                self.deliver(to, association, &bytes);
                 if self.impair.duplicate.contains(&n) {
-                    self.deliver(to, &bytes);
+                    self.deliver(to, association, &bytes);
                 }
-                if let Some((hto, h)) = self.held.take() {
-                    self.deliver(hto, &h);
+                if let Some((hto, ha, h)) = self.held.take() {
+                    self.deliver(hto, ha, &h);
                 }
                 if self.impair.duplicate.contains(&n) {
                     "duplicated"
@@ -115,6 +140,7 @@ impl Relay {
             out.push(Relayed {
                 number: n,
                 from,
+                association,
                 bytes,
                 action,
             });

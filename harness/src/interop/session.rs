@@ -5,37 +5,15 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use super::coap_seen::CoapSeen;
+use super::judge::{judge, Seen};
 use super::model::InteropCase;
+use super::plan::plan;
 use super::relay::Relay;
 use crate::dut::process::DutProcess;
 use crate::dut::Profile;
 use crate::monitor::{Monitor, MonitorEvent, Side};
 use crate::runner::{CaseResult, Verdict};
-
-/// Why the pair cannot run this case, if it cannot.
-pub fn applicability(case: &InteropCase, client: &Profile, server: &Profile) -> Option<String> {
-    if client.client_start.is_none() {
-        return Some(format!("{} has no client_start", client.name));
-    }
-    if server.start.is_none() {
-        return Some(format!("{} cannot be started as a server", server.name));
-    }
-    for p in [client, server] {
-        let missing: Vec<&String> = case.claims.iter().filter(|c| !p.claims(c)).collect();
-        if !missing.is_empty() {
-            return Some(format!(
-                "{} does not claim {}",
-                p.name,
-                missing
-                    .iter()
-                    .map(|s| s.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ));
-        }
-    }
-    None
-}
 
 pub fn run_session(
     case: &InteropCase,
@@ -76,9 +54,10 @@ pub fn run_session(
         r.as_expected = crate::runner::as_expected(r.expected_deviation.is_some(), v);
         r
     };
-    if let Some(why) = applicability(case, client, server) {
-        return judged(r, Verdict::NotApplicable, why);
-    }
+    let plan = match plan(case, client, server) {
+        Ok(p) => p,
+        Err(why) => return judged(r, Verdict::NotApplicable, why),
+    };
     if client.credentials.psk_hex != server.credentials.psk_hex
         || client.credentials.psk_identity != server.credentials.psk_identity
     {
@@ -103,34 +82,27 @@ pub fn run_session(
     if let Some(h) = &case.client_psk_hex {
         client_profile.credentials.psk_hex = h.clone();
     }
-    let uses_text_arg = client
-        .client_start
-        .as_ref()
-        .is_some_and(|s| s.command.iter().any(|a| a.contains("{text}")));
-    let mut cli = match DutProcess::start_client_with(
-        &client_profile,
-        root,
-        relay.port(),
-        &[("{text}", case.send.clone())],
-    ) {
+    // The command the plan chose runs as the client's command.
+    client_profile.client_start = Some(plan.command.clone());
+    let extra: Vec<(&str, String)> = plan.extra.iter().map(|(k, v)| (*k, v.clone())).collect();
+    let mut cli = match DutProcess::start_client_with(&client_profile, root, relay.port(), &extra) {
         Ok(p) => p,
         Err(e) => return judged(r, Verdict::Error, format!("client setup failed: {e}")),
     };
-    let psk = server.psk();
-    let mut monitor = Monitor::new(Some(psk), Vec::new());
+    // One monitor per association of the client; a later one inherits the sessions the
+    // earlier ones saw established, to follow a resumption.
+    let mut monitors = vec![Monitor::new(Some(server.psk()), Vec::new())];
     let limit = case
         .within
         .as_deref()
         .and_then(crate::cases::parse_duration)
         .unwrap_or(Duration::from_secs(30));
-    let mut sent_text = uses_text_arg;
-    // The suite the server chose, read off the wire even when the monitor cannot follow it.
-    let mut chosen: Option<u16> = None;
-    let mut client_data = false;
-    let mut echoed = false;
-    let mut alerts = Vec::new();
-    let want_success = case.outcome == "success";
-    let server_echoes = server.probe == "echo";
+    let mut sent_text = !plan.text_on_stdin;
+    let mut seen = Seen {
+        server_echoes: server.probe == "echo" && case.coap.is_none() && !case.resume,
+        ..Default::default()
+    };
+    let mut coap = CoapSeen::default();
     while started.elapsed() < limit {
         for d in relay.step() {
             r.trace.push(format!(
@@ -156,26 +128,39 @@ pub fn run_session(
                 continue;
             }
             if d.from == Side::Server {
-                chosen = super::suite_seen::server_hello_suite(&d.bytes).or(chosen);
+                seen.chosen = super::suite_seen::server_hello_suite(&d.bytes).or(seen.chosen);
             }
-            for e in monitor.on_datagram(d.from, &d.bytes) {
+            while monitors.len() <= d.association {
+                let next = monitors[monitors.len() - 1].next_association();
+                monitors.push(next);
+            }
+            for e in monitors[d.association].on_datagram(d.from, &d.bytes) {
                 match &e {
-                    // The text may come wrapped (a CoAP client sends it as a request's
-                    // payload, an echo server returns that request), so it is looked for
-                    // anywhere in the record.
-                    MonitorEvent::ApplicationData {
-                        from: Side::Client,
-                        data,
-                    } if carries(data, &case.send) => client_data = true,
-                    MonitorEvent::ApplicationData {
-                        from: Side::Server,
-                        data,
-                    } if carries(data, &case.send) => echoed = true,
+                    MonitorEvent::ApplicationData { from, data } => {
+                        // The text may come wrapped (a CoAP client sends it as a request's
+                        // payload, an echo server returns that request), so it is looked
+                        // for anywhere in the record.
+                        let has_text = carries(data, &case.send);
+                        match from {
+                            Side::Client => seen.client_data |= has_text,
+                            Side::Server => seen.echoed |= has_text,
+                        }
+                        if let (Some(x), Some(path)) = (&case.coap, &plan.coap_path) {
+                            match from {
+                                Side::Client => coap.from_client(x, path, data),
+                                Side::Server => coap.from_server(data),
+                            }
+                        }
+                    }
+                    MonitorEvent::Resumption { known } => {
+                        seen.resumptions_offered += 1;
+                        seen.resumption_unknown |= !known;
+                    }
                     MonitorEvent::Alert {
                         from,
                         level,
                         description,
-                    } => alerts.push(format!(
+                    } => seen.alerts.push(format!(
                         "{} sent {} alert {}",
                         from.name(),
                         if *level == 2 { "fatal" } else { "warning" },
@@ -186,22 +171,23 @@ pub fn run_session(
                 r.trace.push(format!("           {e:?}"));
             }
         }
-        if monitor.handshakes_completed() > 0 && !sent_text {
+        seen.observe(&monitors);
+        if seen.handshakes > 0 && !sent_text {
             sent_text = cli.write_line(&case.send);
         }
-        if want_success
-            && monitor.handshakes_completed() > 0
-            && client_data
-            && (echoed || !server_echoes)
-        {
+        if case.outcome == "success" && seen.complete(case, &coap) {
             break;
         }
     }
-    if let Some(l) = monitor
-        .master_secret()
-        .map(|m| dicetest_crypto::keylog_line(monitor.client_random(), m))
-    {
-        r.keylog.push(l);
+    seen.observe(&monitors);
+    seen.associations = relay.associations();
+    for m in &monitors {
+        if let Some(l) = m
+            .master_secret()
+            .map(|k| dicetest_crypto::keylog_line(m.client_random(), k))
+        {
+            r.keylog.push(l);
+        }
     }
     r.dut_log = format!(
         "--- client {} ---\n{}\n--- server {} ---\n{}",
@@ -210,40 +196,7 @@ pub fn run_session(
         server.name,
         srv.log()
     );
-    let done = monitor.handshakes_completed() > 0;
-    let alert_note = if alerts.is_empty() {
-        "no alert".to_string()
-    } else {
-        alerts.join(", ")
-    };
-    // A suite whose keys the PSK alone does not give (ECDHE_PSK): the monitor saw the
-    // handshake but could not check its Finished messages nor read the data.
-    let unfollowable = chosen.filter(|s| !super::suite_seen::followable_with_psk(*s) && !done);
-    if let Some(s) = unfollowable {
-        return judged(
-            r,
-            Verdict::Inconclusive,
-            format!(
-                "the pair negotiated {}, whose keys the monitor cannot derive from the PSK, so it cannot see whether the handshake completed ({alert_note})",
-                super::suite_seen::suite_name(s)
-            ),
-        );
-    }
-    let (v, why) = match (want_success, done) {
-        (true, true) if client_data && (echoed || !server_echoes) => (
-            Verdict::Pass,
-            format!(
-                "handshake completed ({}), the client's data crossed{}",
-                monitor.cipher_suite().and_then(dicetest_crypto::suite_by_id).map(|s| s.name).unwrap_or("?"),
-                if server_echoes { " and came back" } else { "" }
-            ),
-        ),
-        (true, true) if !client_data => (Verdict::Inconclusive, "handshake completed but the client sent no application data (its driver may not have sent the line)".into()),
-        (true, true) => (Verdict::Fail, "handshake completed but the server's echo never came back".into()),
-        (true, false) => (Verdict::Fail, format!("no handshake completed within {limit:?} ({alert_note})")),
-        (false, false) => (Verdict::Pass, format!("no handshake completed, as required ({alert_note})")),
-        (false, true) => (Verdict::Fail, "a handshake completed although it had to fail".into()),
-    };
+    let (v, why) = judge(case, &seen, &coap, limit);
     judged(r, v, why)
 }
 

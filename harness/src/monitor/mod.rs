@@ -4,6 +4,18 @@
 //! ETSI plugtests judge an exchange between two real implementations.
 //!
 //! It replays recorded third-party transcripts (`vectors/`) and watches interop sessions.
+//! It follows abbreviated handshakes too (session resumption, RFC 6347 Figure 2): it keeps
+//! the master secret of each session it saw established ([`sessions`]) and, when a later
+//! ServerHello echoes the ClientHello's session id, derives the new keys from it.
+//!
+//! What it cannot follow, and why: suites whose premaster secret mixes in an ephemeral
+//! Diffie-Hellman result (ECDHE_PSK, RFC 5489 §2: the premaster is the ECDH shared secret
+//! *and* the PSK). Knowing the PSK is not enough; the ECDH secret is what a passive observer
+//! is built never to learn. Such sessions are followable only through a key log from one of
+//! the ends, so interop descriptions demand a PSK suite (`suite:`) instead.
+
+pub mod hello;
+pub mod sessions;
 
 use dicetest_crypto::{
     derive_key_block, extended_master_secret, master_secret, psk_premaster_secret,
@@ -50,6 +62,12 @@ pub enum MonitorEvent {
     ApplicationData {
         from: Side,
         data: Vec<u8>,
+    },
+    /// The ServerHello echoes the ClientHello's session id: an abbreviated handshake that
+    /// resumes an earlier session (RFC 5246 §7.4.1.3); `known` when the monitor saw that
+    /// session established and so has its master secret.
+    Resumption {
+        known: bool,
     },
     /// The master secret became known (derived from the PSK, or from the key log).
     MasterSecret {
@@ -104,6 +122,14 @@ pub struct Monitor {
     master: Option<[u8; 48]>,
     handshakes_completed: u32,
     finished_seen: [bool; 2],
+    /// What this handshake's ClientHello offered.
+    offered: hello::ClientHelloSeen,
+    /// The session id of this handshake's ServerHello.
+    server_session_id: Vec<u8>,
+    /// This handshake is an abbreviated one.
+    abbreviated: bool,
+    resumptions_completed: u32,
+    cache: sessions::SessionCache,
 }
 
 impl Monitor {
@@ -123,7 +149,22 @@ impl Monitor {
             master: None,
             handshakes_completed: 0,
             finished_seen: [false; 2],
+            offered: hello::ClientHelloSeen::default(),
+            server_session_id: Vec::new(),
+            abbreviated: false,
+            resumptions_completed: 0,
+            cache: sessions::SessionCache::default(),
         }
+    }
+
+    /// A monitor for a new association between the same two implementations (a client
+    /// that reconnects from another port): fresh connection state, the same PSK and key
+    /// log, and the sessions seen so far, so a resumption on the new association is
+    /// followed.
+    pub fn next_association(&self) -> Monitor {
+        let mut m = Monitor::new(self.psk.clone(), self.keylog.clone());
+        m.cache = self.cache.clone();
+        m
     }
 
     pub fn master_secret(&self) -> Option<&[u8; 48]> {
@@ -134,8 +175,19 @@ impl Monitor {
         &self.client_random
     }
 
+    /// The ServerHello of the last handshake carried extended_master_secret.
     pub fn extended_master_secret(&self) -> bool {
         self.extended
+    }
+
+    /// The ClientHello of the last handshake offered extended_master_secret.
+    pub fn client_offered_ems(&self) -> bool {
+        self.offered.extended_master_secret
+    }
+
+    /// Abbreviated handshakes (resumptions) in which both Finished messages verified.
+    pub fn resumptions_completed(&self) -> u32 {
+        self.resumptions_completed
     }
 
     pub fn cipher_suite(&self) -> Option<u16> {
@@ -273,6 +325,11 @@ impl Monitor {
                     self.client_random.copy_from_slice(&body[2..34]);
                 }
                 self.finished_seen = [false; 2];
+                self.abbreviated = false;
+                // A new handshake has no master secret until its key exchange (or its
+                // resumption) gives one; the old one must not verify its Finished.
+                self.master = None;
+                self.offered = hello::client_hello(body).unwrap_or_default();
                 self.transcript.add(t.get_u8(), seq, body);
             }
             HandshakeType::HelloVerifyRequest => self.transcript.clear(),
@@ -280,9 +337,32 @@ impl Monitor {
                 if body.len() >= 34 {
                     self.server_random.copy_from_slice(&body[2..34]);
                 }
-                if let Some((suite, ems)) = server_hello_suite_and_ems(body) {
-                    self.suite = suite_by_id(suite);
-                    self.extended = ems;
+                let sh = hello::server_hello(body);
+                if let Some(sh) = &sh {
+                    self.suite = suite_by_id(sh.cipher_suite);
+                    self.extended = sh.extended_master_secret;
+                    self.server_session_id = sh.session_id.clone();
+                }
+                self.transcript.add(t.get_u8(), seq, body);
+                // RFC 5246 §7.4.1.3: a ServerHello that repeats the ClientHello's non-empty
+                // session id resumes that session; its CCS and Finished come next, with
+                // keys from the old master secret and the new randoms.
+                let sid = sh.map(|s| s.session_id).unwrap_or_default();
+                if !sid.is_empty() && sid == self.offered.session_id {
+                    self.abbreviated = true;
+                    let found = self.cache.find(self.offered.ticket.as_deref(), &sid);
+                    out.push(MonitorEvent::Resumption {
+                        known: found.is_some(),
+                    });
+                    if let Some(s) = found {
+                        self.install(s.master, false, out);
+                    }
+                }
+            }
+            HandshakeType::NewSessionTicket => {
+                // RFC 5077 §3.3: the ticket stands for the session of this handshake.
+                if let (Some(m), Some(ticket)) = (self.master, hello::new_session_ticket(body)) {
+                    self.cache.ticket_issued(&m, &ticket);
                 }
                 self.transcript.add(t.get_u8(), seq, body);
             }
@@ -305,6 +385,7 @@ impl Monitor {
                 self.finished_seen[i] = verified;
                 if self.finished_seen == [true, true] {
                     self.handshakes_completed += 1;
+                    self.resumptions_completed += u32::from(self.abbreviated);
                     self.finished_seen = [false; 2];
                 }
             }
@@ -334,9 +415,17 @@ impl Monitor {
         let Some(master) = derived.or(from_log) else {
             return;
         };
+        self.cache
+            .established(&self.server_session_id, master, self.extended);
+        self.install(master, derived.is_some(), out);
+    }
+
+    /// The master secret of this handshake is known: announce it and key epoch 1.
+    fn install(&mut self, master: [u8; 48], derived_from_psk: bool, out: &mut Vec<MonitorEvent>) {
+        let Some(suite) = self.suite else { return };
         self.master = Some(master);
         out.push(MonitorEvent::MasterSecret {
-            derived_from_psk: derived.is_some(),
+            derived_from_psk,
             extended: self.extended,
         });
         let kb = derive_key_block(suite, &master, &self.client_random, &self.server_random);
@@ -355,24 +444,5 @@ impl Monitor {
     }
 }
 
-/// (cipher_suite, extended_master_secret offered back) from a ServerHello body, read by
-/// hand so the monitor does not depend on our extension parser.
-fn server_hello_suite_and_ems(sh: &[u8]) -> Option<(u16, bool)> {
-    let sid_len = *sh.get(34)? as usize;
-    let p = 35 + sid_len;
-    let suite = u16::from_be_bytes([*sh.get(p)?, *sh.get(p + 1)?]);
-    let mut q = p + 3;
-    let mut ems = false;
-    if let (Some(&a), Some(&b)) = (sh.get(q), sh.get(q + 1)) {
-        let end = (q + 2 + u16::from_be_bytes([a, b]) as usize).min(sh.len());
-        q += 2;
-        while q + 4 <= end {
-            let t = u16::from_be_bytes([sh[q], sh[q + 1]]);
-            let l = u16::from_be_bytes([sh[q + 2], sh[q + 3]]) as usize;
-            // extended_master_secret is extension 23 (RFC 7627 §5.1).
-            ems |= t == 23;
-            q += 4 + l;
-        }
-    }
-    Some((suite, ems))
-}
+#[cfg(test)]
+mod tests;
