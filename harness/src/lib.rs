@@ -11,6 +11,7 @@ pub mod coap;
 pub mod dut;
 pub mod engine;
 pub mod farm;
+pub mod fuzz;
 pub mod interop;
 pub mod io;
 pub mod monitor;

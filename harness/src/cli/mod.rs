@@ -3,6 +3,7 @@
 mod common;
 mod connect;
 mod farm_cmd;
+mod fuzz_cmd;
 mod interop_cmd;
 mod report_cmd;
 mod serve;
@@ -63,6 +64,9 @@ enum Command {
     Report(report_cmd::ReportArgs),
     /// The board farm: the suite on every board of an inventory, in parallel lanes.
     Farm(farm_cmd::FarmArgs),
+    /// A mutation campaign against a DUT: structure-aware mutations of valid exchanges,
+    /// judged by the RFCs and a liveness probe; each finding shrunk to a runnable case.
+    Fuzz(fuzz_cmd::FuzzArgs),
     /// Print the JSON Schema of case files (or, with --profile, of DUT profiles).
     Schema {
         /// The schema of DUT profiles instead of cases.
@@ -95,6 +99,7 @@ pub fn main() -> i32 {
         Command::Report(a) => report_cmd::run(a),
         Command::Interop(a) => interop_cmd::run(a),
         Command::Farm(a) => farm_cmd::run(a),
+        Command::Fuzz(a) => fuzz_cmd::run(a),
         Command::Schema { profile } => {
             print!(
                 "{}",
