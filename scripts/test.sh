@@ -20,6 +20,9 @@ cargo clippy --workspace --all-targets -- -D warnings
 echo "==> cargo test"
 cargo test --workspace
 
+echo "==> the board farm's probe-rs boards (feature probe-rs; unit tests need no board)"
+cargo test -p dicetest --features probe-rs --lib farm::
+
 echo "==> dicetest vectors"
 cargo run --quiet -p dicetest -- vectors
 
