@@ -253,7 +253,37 @@ impl Checker<'_> {
         }
     }
 
+    /// CoAP options: known names (or numbers) and values of the right shape; `absent_ok`
+    /// allows `null` (an expected response may demand that an option is missing).
+    fn check_coap_options(
+        &mut self,
+        options: &std::collections::BTreeMap<String, serde_json::Value>,
+        absent_ok: bool,
+        line: u64,
+        col: u64,
+    ) {
+        use crate::coap::options::{option_number, option_values, OPTIONS};
+        for (name, v) in options {
+            if option_number(name).is_none() {
+                let names: Vec<&str> = OPTIONS.iter().map(|(n, _)| *n).collect();
+                let hint = closest(name, &names)
+                    .map(|c| format!("did you mean {c}?"))
+                    .or(Some(format!("a number, or one of {}", names.join(", "))));
+                self.err(line, col, format!("unknown CoAP option {name:?}"), hint);
+            }
+            if v.is_null() && absent_ok {
+                continue;
+            }
+            if let Err(e) = option_values(v) {
+                self.err(line, col, format!("CoAP option {name}: {e}"), None);
+            }
+        }
+    }
+
     fn check_expect(&mut self, e: &Expect, line: u64, col: u64, nested: bool) {
+        if let Some(c) = &e.coap {
+            self.check_coap_options(&c.options, true, line, col);
+        }
         let forms = [
             e.message.is_some(),
             e.flight.is_some(),
@@ -444,6 +474,9 @@ impl Checker<'_> {
             self.check_var_use(&serde_json::Value::String(r.clone()), line, col);
         }
         self.check_duration("wait", &s.wait, line, col);
+        if let Some(c) = &s.coap {
+            self.check_coap_options(&c.options, false, line, col);
+        }
         if let Some(e) = &s.expect {
             self.check_expect(e, line, col, false);
         }

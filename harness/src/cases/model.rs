@@ -237,6 +237,10 @@ pub struct CoapRequest {
     pub token: Option<String>,
     pub payload: Option<String>,
     pub message_id: Option<u16>,
+    /// More options, by RFC name or number: `content_format: 0`, `accept: 50`,
+    /// `observe: 0`, `uri_query: [a=1, b=2]` (numbers as minimal uints, strings as UTF-8).
+    #[serde(default)]
+    pub options: BTreeMap<String, Value>,
 }
 
 fn con() -> String {
@@ -251,4 +255,8 @@ pub struct CoapResponse {
     pub payload: Option<String>,
     pub payload_contains: Option<String>,
     pub r#type: Option<String>,
+    /// Options the response must carry with these values (`content_format: 40`; a list for
+    /// a repeated option), or must not carry at all (`observe: null`).
+    #[serde(default)]
+    pub options: BTreeMap<String, Value>,
 }

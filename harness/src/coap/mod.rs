@@ -2,6 +2,8 @@
 //! for responses. Strict means: whatever RFC 7252 says a receiver must reject or ignore as a
 //! message format error is an error here, so a device that sends it is caught.
 
+pub mod options;
+
 use std::fmt;
 
 use thiserror::Error;

@@ -2,6 +2,7 @@
 //! judges each step. The DUT is reached through a [`Link`], so the same interpreter runs on
 //! a virtual clock against the simulated board and on the wall clock against real devices.
 
+use crate::coap::options::{option_name, option_number, option_values};
 use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
 
@@ -878,7 +879,7 @@ impl<'a> Interpreter<'a> {
             Some(t) => hex::decode(t).unwrap_or_default(),
             None => self.coap_mid.to_be_bytes().to_vec(),
         };
-        let m = CoapMessage::request(
+        let mut m = CoapMessage::request(
             mtype,
             method,
             mid,
@@ -886,6 +887,15 @@ impl<'a> Interpreter<'a> {
             &c.uri,
             c.payload.as_deref().unwrap_or_default().as_bytes(),
         );
+        for (name, v) in &c.options {
+            let (Some(num), Ok(values)) = (option_number(name), option_values(v)) else {
+                return StepOutcome::error(format!("CoAP option {name}: not usable"));
+            };
+            m.options.extend(values.into_iter().map(|v| (num, v)));
+        }
+        // Options go out in ascending number (RFC 7252 §3.1); a stable sort keeps the
+        // order of repeated ones (Uri-Path segments).
+        m.options.sort_by_key(|(num, _)| *num);
         self.conn.send_application_data(&m.encode());
         self.flush();
         let s = m.summary();
@@ -1137,6 +1147,36 @@ impl<'a> Interpreter<'a> {
                 return Err(format!(
                     "expected payload {p:?}, got {:?}",
                     String::from_utf8_lossy(&m.payload)
+                ));
+            }
+        }
+        for (name, want) in &c.options {
+            let Some(num) = option_number(name) else {
+                return Err(format!("unknown CoAP option {name}"));
+            };
+            let got: Vec<&Vec<u8>> = m
+                .options
+                .iter()
+                .filter(|(n, _)| *n == num)
+                .map(|(_, v)| v)
+                .collect();
+            let label = option_name(num);
+            if want.is_null() {
+                if !got.is_empty() {
+                    return Err(format!("the response carries {label}, which it must not"));
+                }
+                continue;
+            }
+            let want = option_values(want).map_err(|e| format!("{label}: {e}"))?;
+            if got.len() != want.len() || got.iter().zip(&want).any(|(g, w)| *g != w) {
+                return Err(format!(
+                    "expected {label} {}, got {}",
+                    want.iter().map(hex::encode).collect::<Vec<_>>().join(","),
+                    if got.is_empty() {
+                        "none".to_string()
+                    } else {
+                        got.iter().map(hex::encode).collect::<Vec<_>>().join(",")
+                    }
                 ));
             }
         }
