@@ -263,3 +263,40 @@ fn two_shards_merged_give_the_verdicts_of_one_unsharded_run() {
     assert!(gate.status.success(), "{}", text(&gate));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn dicetest_run_shards_too() {
+    let dir = scratch("run-shards");
+    let run = |name: &str, shard: &str| {
+        let out = dir.join(name);
+        let mut args = vec!["run", "--dut", "sim", "--out", out.to_str().unwrap()];
+        args.extend(CASES);
+        args.extend(["--shard", shard]);
+        let o = dicetest(&args);
+        assert!(o.status.success(), "{}", text(&o));
+        reports::load(&out).expect("journal")
+    };
+    let whole = run("whole", "1/1");
+    let (a, b) = (run("a", "1/2"), run("b", "2/2"));
+    assert_eq!(a.cases.len() + b.cases.len(), whole.cases.len());
+    assert!(!a.cases.is_empty() && !b.cases.is_empty());
+    let merged = dir.join("merged");
+    let m = dicetest(&[
+        "report",
+        "merge",
+        "--out",
+        merged.to_str().unwrap(),
+        dir.join("a").to_str().unwrap(),
+        dir.join("b").to_str().unwrap(),
+    ]);
+    assert!(m.status.success(), "{}", text(&m));
+    let v = |r: &Run| -> Vec<(String, Verdict)> {
+        let mut v: Vec<_> = r.cases.iter().map(|c| (c.id.clone(), c.verdict)).collect();
+        v.sort();
+        v
+    };
+    assert_eq!(v(&reports::load(&merged).unwrap()), v(&whole));
+    let bad = dicetest(&["run", "--dut", "sim", "--shard", "3/2"]);
+    assert_eq!(bad.status.code(), Some(2), "{}", text(&bad));
+    let _ = std::fs::remove_dir_all(&dir);
+}

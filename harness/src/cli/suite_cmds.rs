@@ -361,6 +361,10 @@ pub struct RunArgs {
     /// so Wireshark decrypts it. Anyone with the file can then read the whole exchange.
     #[arg(long)]
     pub keylog: bool,
+    /// Take share K of N of the cases (ids in order, dealt out in turn), for N CI jobs;
+    /// `dicetest report merge` joins them.
+    #[arg(long, value_name = "K/N", default_value = "1/1")]
+    pub shard: crate::farm::Shard,
 }
 
 pub fn run(a: RunArgs) -> i32 {
@@ -372,7 +376,7 @@ pub fn run(a: RunArgs) -> i32 {
         }
     };
     let cases = match a.suite.load() {
-        Ok(c) => c,
+        Ok(c) => a.shard.select(c),
         Err(code) => return code,
     };
     if cases.is_empty() {

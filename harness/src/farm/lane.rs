@@ -62,6 +62,23 @@ pub fn case_seed(seed: u64, id: &str) -> u64 {
     }) ^ seed
 }
 
+/// Whether the policy resets the board before a case of `category`, after the case
+/// before it (its suite folder and verdict), if any.
+pub fn reset_before(
+    policy: ResetPolicy,
+    previous: Option<&(String, Verdict)>,
+    category: &str,
+) -> bool {
+    match (previous, policy) {
+        (None, _) => false,
+        (Some(_), ResetPolicy::PerCase) => true,
+        (Some((cat, _)), ResetPolicy::PerSuite) => cat != category,
+        (Some((_, v)), ResetPolicy::AfterFailure) => {
+            !matches!(v, Verdict::Pass | Verdict::NotApplicable)
+        }
+    }
+}
+
 /// A result that the lane decides without running the case.
 /// `baseline` is the profile's expected deviations.
 pub fn unrun(
@@ -170,15 +187,8 @@ impl Lane<'_> {
             }
             let category = category_of(&c.file.display().to_string());
             // Not after a flash or a reset after a hang: the board just booted.
-            let reset_now = !fresh
-                && match (&previous, self.inventory.reset) {
-                    (None, _) => false,
-                    (Some(_), ResetPolicy::PerCase) => true,
-                    (Some((cat, _)), ResetPolicy::PerSuite) => *cat != category,
-                    (Some((_, v)), ResetPolicy::AfterFailure) => {
-                        !matches!(v, Verdict::Pass | Verdict::NotApplicable)
-                    }
-                };
+            let reset_now =
+                !fresh && reset_before(self.inventory.reset, previous.as_ref(), &category);
             if reset_now {
                 summary.resets += 1;
                 if let Err(e) = self.board.reset().and_then(|_| self.health()) {
@@ -255,5 +265,57 @@ impl Lane<'_> {
             }
         }
         r
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reset_policies() {
+        let after = |cat: &str, v| Some((cat.to_string(), v));
+        use ResetPolicy::*;
+        use Verdict::*;
+        for p in [PerCase, PerSuite, AfterFailure] {
+            assert!(
+                !reset_before(p, None, "cookie"),
+                "{p:?} resets before the first case"
+            );
+        }
+        assert!(reset_before(
+            PerCase,
+            after("cookie", Pass).as_ref(),
+            "cookie"
+        ));
+        assert!(!reset_before(
+            PerSuite,
+            after("cookie", Fail).as_ref(),
+            "cookie"
+        ));
+        assert!(reset_before(
+            PerSuite,
+            after("cookie", Pass).as_ref(),
+            "handshake"
+        ));
+        assert!(!reset_before(
+            AfterFailure,
+            after("cookie", Pass).as_ref(),
+            "handshake"
+        ));
+        for v in [Fail, Error, Inconclusive] {
+            assert!(reset_before(
+                AfterFailure,
+                after("cookie", v).as_ref(),
+                "cookie"
+            ));
+        }
+    }
+
+    #[test]
+    fn case_seeds_depend_on_the_id_only() {
+        assert_eq!(case_seed(1, "HS-01"), case_seed(1, "HS-01"));
+        assert_ne!(case_seed(1, "HS-01"), case_seed(1, "HS-02"));
+        assert_ne!(case_seed(1, "HS-01"), case_seed(2, "HS-01"));
     }
 }
