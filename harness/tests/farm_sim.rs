@@ -165,6 +165,17 @@ fn four_boards_one_hangs_one_is_quarantined_one_merged_report() {
         "{second:?}"
     );
 
+    // The device's log is evidence: the simulated board said when it hung.
+    let evidence: String = std::fs::read_dir(out.join("sim-hang/evidence"))
+        .expect("the board's evidence")
+        .flatten()
+        .map(|e| std::fs::read_to_string(e.path()).unwrap_or_default())
+        .collect();
+    assert!(
+        evidence.contains("dut-sim: hung after 20 datagrams"),
+        "the device log is not in the evidence"
+    );
+
     // One report over the four boards, and the farm summary.
     for f in [
         "report.json",

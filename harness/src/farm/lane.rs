@@ -209,11 +209,14 @@ impl Lane<'_> {
             fresh = false;
             let profile = self.profile_now();
             let mut r = run_case(c, &profile, case_seed(self.seed, &c.case.id), self.root);
+            // The health check tells whether the board was alive through the case; the
+            // device's log (read before any reset) goes into the case's evidence.
+            let health = self.health();
             let log = self.board.read_log();
             if !log.is_empty() {
                 r.dut_log = log;
             }
-            if let Err(e) = self.health() {
+            if let Err(e) = health {
                 r = self.hung(r, e, &mut summary, &mut given_up);
                 fresh = true;
             }
