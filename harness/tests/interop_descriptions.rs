@@ -95,11 +95,13 @@ fn profile(dir: &Path, name: &str, new_name: &str, edit: &[(&str, &str)]) -> Str
 fn coap_get_and_put_over_dtls_between_real_coap_implementations() {
     let out = scratch("coap");
     let cases = ["--case", "INT-COAP-*"];
-    // libcoap (GnuTLS backend) against libcoap (OpenSSL backend), and libcoap (OpenSSL)
-    // against the reference board: the request, its token and code, and the PUT's payload.
+    // libcoap (GnuTLS backend) against libcoap (OpenSSL backend), libcoap (OpenSSL) against
+    // the reference board, aiocoap (tinydtls) against libcoap (GnuTLS): the request, its
+    // token and code, and the PUT's payload.
     for (c, s, put_path) in [
         ("libcoap-gnutls", "libcoap-openssl", "/example_data"),
         ("libcoap-openssl", "dut-sim", "/light"),
+        ("aiocoap", "libcoap-gnutls", "/example_data"),
     ] {
         let v = interop(c, s, &cases, &out);
         let (get, why) = verdict(&v, "INT-COAP-01");

@@ -126,7 +126,9 @@ pub struct Profile {
     pub probe: String,
     #[serde(default = "default_probe_uri")]
     pub probe_uri: String,
-    /// Sim only: fault switches to turn on.
+    /// Self-test misbehaviour to turn on: for `sim`, the board's fault switches
+    /// (dut-firmware/core/src/faults.rs); for `engine-sim` as a DUT client, the engine's
+    /// deliberate deviations (`Deviations` in harness/src/engine/config.rs).
     #[serde(default)]
     pub faults: Vec<String>,
     /// Sim only, for self-test profiles: the timers the board really runs with, when they
@@ -208,11 +210,12 @@ pub fn load_profile_file(path: &Path) -> Result<Profile, LoadError> {
     };
     match p.kind.as_str() {
         "sim" | "engine-sim" => {}
-        "process" if p.start.is_some() => {}
+        // A client-only implementation (a CoAP client tool) has only client_start.
+        "process" if p.start.is_some() || p.client_start.is_some() => {}
         "address" if p.address.is_some() => {}
         k => {
             return Err(bad(format!(
-                "kind {k:?} needs: sim, process (with start) or address (with address)"
+                "kind {k:?} needs: sim, process (with start or client_start) or address (with address)"
             )))
         }
     }
