@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use super::link::SimDevice;
+use crate::engine::config::Deviations;
 use crate::engine::{Config, Connection, Event};
 use crate::time::Instant;
 
@@ -83,6 +84,20 @@ impl EngineClientDevice {
         EngineClientDevice {
             conn: Connection::new(config),
         }
+    }
+
+    /// A client that also misbehaves on purpose: `faults` names engine deviations
+    /// ([`Deviations::NAMES`]), as a self-test profile lists them.
+    pub fn with_deviations(mut config: Config, faults: &[String]) -> Result<Self, String> {
+        for f in faults {
+            if !config.deviations.set_by_name(f) {
+                return Err(format!(
+                    "unknown engine deviation {f:?} (known: {})",
+                    Deviations::NAMES.join(", ")
+                ));
+            }
+        }
+        Ok(Self::new(config))
     }
 
     fn out(&mut self) -> Vec<(u16, Vec<u8>)> {

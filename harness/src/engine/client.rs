@@ -102,7 +102,15 @@ impl Connection {
                 // Neither the cookieless ClientHello nor the HelloVerifyRequest count for the
                 // transcript (§4.2.1).
                 self.transcript.clear();
-                self.params.cookie = hvr.cookie.clone();
+                let d = self.config.deviations;
+                // Deliberately wrong on request (see `Deviations`): the first cookie kept.
+                if !d.keep_first_cookie || self.params.cookie.is_empty() {
+                    self.params.cookie = hvr.cookie.clone();
+                }
+                if d.new_random_after_hello_verify_request {
+                    // Deliberately wrong on request: default_client_hello draws a new one.
+                    self.params.client_random = [0; 32];
+                }
                 if self.autopilot && self.state == State::ClientWaitServerHello {
                     let ch = self.default_client_hello();
                     self.begin_flight(3);
@@ -342,4 +350,63 @@ impl Connection {
 
 fn sh_summary(suite: u16, ems: bool) -> String {
     format!("a ServerHello resuming with suite {suite:#06x}, EMS {ems}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::config::{Config, Deviations};
+    use super::super::connection::Connection;
+    use crate::time::Instant;
+
+    /// A stateless server's HelloVerifyRequest for `client_hello`; each seed gives another
+    /// cookie secret.
+    fn hello_verify_request(seed: u64, client_hello: &[u8]) -> Vec<u8> {
+        let mut s = Connection::new(Config::server().with_psk(b"id", b"key").with_seed(seed));
+        s.handle_datagram(Instant::ZERO, client_hello);
+        s.poll_transmit().expect("a HelloVerifyRequest")
+    }
+
+    /// (random, cookie) of the client's ClientHellos: the first, then its answers to two
+    /// HelloVerifyRequests with different cookies (each ClientHello goes to a server with
+    /// another secret, so the cookie it brings is refused and a new one issued).
+    fn hellos(deviations: Deviations) -> Vec<([u8; 32], Vec<u8>)> {
+        let mut cfg = Config::client().with_psk(b"id", b"key").with_seed(1);
+        cfg.deviations = deviations;
+        let mut c = Connection::new(cfg);
+        c.start(Instant::ZERO);
+        let mut hello = c.poll_transmit().expect("a ClientHello");
+        let mut out = vec![(c.params.client_random, c.params.cookie.clone())];
+        for seed in [7, 8] {
+            c.handle_datagram(Instant::ZERO, &hello_verify_request(seed, &hello));
+            hello = c.poll_transmit().expect("the HelloVerifyRequest answered");
+            out.push((c.params.client_random, c.params.cookie.clone()));
+        }
+        out
+    }
+
+    #[test]
+    fn by_default_the_client_repeats_its_random_and_takes_the_latest_cookie() {
+        let h = hellos(Deviations::default());
+        assert!(h.iter().all(|(r, _)| *r == h[0].0 && *r != [0; 32]));
+        assert!(h[0].1.is_empty());
+        assert!(!h[1].1.is_empty() && !h[2].1.is_empty());
+        assert_ne!(h[1].1, h[2].1, "the two servers gave different cookies");
+    }
+
+    #[test]
+    fn deviations_change_the_random_or_keep_the_first_cookie_on_request() {
+        let h = hellos(Deviations {
+            new_random_after_hello_verify_request: true,
+            ..Default::default()
+        });
+        assert_ne!(h[0].0, h[1].0);
+        assert_ne!(h[1].0, h[2].0);
+        let h = hellos(Deviations {
+            keep_first_cookie: true,
+            ..Default::default()
+        });
+        assert!(!h[1].1.is_empty());
+        assert_eq!(h[1].1, h[2].1, "the second cookie replaced the first");
+        assert_eq!(h[0].0, h[2].0);
+    }
 }

@@ -75,6 +75,38 @@ impl fmt::Debug for ResumableSession {
 /// A server's session cache, shared by the connections of one server.
 pub type SessionCache = Arc<Mutex<HashMap<Vec<u8>, ResumableSession>>>;
 
+/// Deliberate deviations from RFC 6347, all off by default. The engine is a scriptable peer:
+/// the able-to-fail self-test turns these on to play a misbehaving DUT (a self-test profile
+/// names them in `faults`), so that a case is shown to catch the bug. Nothing else sets them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Deviations {
+    /// Client: draw a fresh random for the ClientHello that answers a HelloVerifyRequest,
+    /// where RFC 6347 §4.2.1 wants the first ClientHello's parameters repeated. A server
+    /// whose cookie covers the random never accepts such a client.
+    pub new_random_after_hello_verify_request: bool,
+    /// Client: keep the first cookie received and answer every later HelloVerifyRequest
+    /// with it, where RFC 6347 §4.2.1 wants the cookie of the latest one.
+    pub keep_first_cookie: bool,
+}
+
+impl Deviations {
+    /// Every deviation's name, as profiles spell them.
+    pub const NAMES: &'static [&'static str] =
+        &["new_random_after_hello_verify_request", "keep_first_cookie"];
+
+    /// Turns on the deviation called `name` (`-` and `_` alike); false when there is none.
+    pub fn set_by_name(&mut self, name: &str) -> bool {
+        match name.replace('-', "_").as_str() {
+            "new_random_after_hello_verify_request" => {
+                self.new_random_after_hello_verify_request = true
+            }
+            "keep_first_cookie" => self.keep_first_cookie = true,
+            _ => return false,
+        }
+        true
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Config {
     pub role: Role,
@@ -106,6 +138,8 @@ pub struct Config {
     pub resume: Option<ResumableSession>,
     /// Server: issue session ids and resume sessions found here.
     pub session_cache: Option<SessionCache>,
+    /// Deliberate misbehaviour for self-tests; none by default.
+    pub deviations: Deviations,
 }
 
 impl Config {
@@ -136,6 +170,7 @@ impl Config {
             seed: 0,
             resume: None,
             session_cache: None,
+            deviations: Deviations::default(),
         }
     }
 
@@ -155,5 +190,24 @@ impl Config {
     pub fn with_seed(mut self, seed: u64) -> Self {
         self.seed = seed;
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_deviation_is_off_by_default_and_can_be_set_by_name() {
+        assert_eq!(Config::client().deviations, Deviations::default());
+        for name in Deviations::NAMES {
+            let mut d = Deviations::default();
+            assert!(d.set_by_name(name), "{name}");
+            assert_ne!(d, Deviations::default(), "{name} changed nothing");
+            let mut e = Deviations::default();
+            assert!(e.set_by_name(&name.replace('_', "-")));
+            assert_eq!(d, e);
+        }
+        assert!(!Deviations::default().set_by_name("no_such_deviation"));
     }
 }

@@ -172,9 +172,13 @@ pub fn run_case(case: &LoadedCase, profile: &Profile, seed: u64, root: &Path) ->
     let mut process = None;
     let mut link: Box<dyn Link> = if dut_client {
         match profile.kind.as_str() {
-            "engine-sim" => Box::new(SimLink::new(Box::new(EngineClientDevice::new(
+            "engine-sim" => match EngineClientDevice::with_deviations(
                 engine_client_config(profile, seed),
-            )))),
+                &profile.faults,
+            ) {
+                Ok(d) => Box::new(SimLink::new(Box::new(d))),
+                Err(e) => return finish(error(result, e), started),
+            },
             "process" => {
                 let l = match UdpServerLink::bind() {
                     Ok(l) => l,

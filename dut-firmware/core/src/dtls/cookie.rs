@@ -14,6 +14,23 @@ use crate::peer::PeerAddr;
 
 pub const COOKIE_LEN: usize = 32;
 
+/// What a cookie covers besides the secret: everything by default; less only with the
+/// `cookie_not_bound_to_params` or `cookie_not_bound_to_port` faults.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Binding {
+    /// The ClientHello's parameters (version, random, session id, suites, compression).
+    pub params: bool,
+    /// The client's UDP port (its IP address is always covered).
+    pub port: bool,
+}
+
+impl Binding {
+    pub const FULL: Binding = Binding {
+        params: true,
+        port: true,
+    };
+}
+
 #[derive(Clone)]
 pub struct CookieJar {
     current: [u8; 32],
@@ -47,19 +64,14 @@ impl CookieJar {
         // Exactly one period elapsed? (A comparison, not a division: 64-bit division costs
         // a Cortex-M about 1 KB of flash for the runtime routine.)
         let one_period = now_ms - self.rotated_at_ms < period_ms.saturating_mul(2);
-        self.previous = if one_period {
-            Some(self.current)
-        } else {
-            None
-        };
+        self.previous = if one_period { Some(self.current) } else { None };
         rng.fill(&mut self.current);
         self.rotated_at_ms = now_ms;
     }
 
-    /// The cookie for this ClientHello from this address. With `bind_params` false (the
-    /// `cookie_not_bound_to_params` fault) only the address counts.
-    pub fn make(&self, ch: &ClientHello<'_>, peer: &PeerAddr, bind_params: bool) -> [u8; 32] {
-        Self::compute(&self.current, ch, peer, bind_params)
+    /// The cookie for this ClientHello from this address, covering what `bind` says.
+    pub fn make(&self, ch: &ClientHello<'_>, peer: &PeerAddr, bind: Binding) -> [u8; 32] {
+        Self::compute(&self.current, ch, peer, bind)
     }
 
     pub fn verify(
@@ -67,15 +79,15 @@ impl CookieJar {
         cookie: &[u8],
         ch: &ClientHello<'_>,
         peer: &PeerAddr,
-        bind_params: bool,
+        bind: Binding,
     ) -> bool {
         if cookie.len() != COOKIE_LEN {
             return false;
         }
-        let now = ct_eq(cookie, &Self::compute(&self.current, ch, peer, bind_params));
+        let now = ct_eq(cookie, &Self::compute(&self.current, ch, peer, bind));
         let before = self
             .previous
-            .map(|p| ct_eq(cookie, &Self::compute(&p, ch, peer, bind_params)))
+            .map(|p| ct_eq(cookie, &Self::compute(&p, ch, peer, bind)))
             .unwrap_or(false);
         now | before
     }
@@ -84,10 +96,16 @@ impl CookieJar {
         secret: &[u8; 32],
         ch: &ClientHello<'_>,
         peer: &PeerAddr,
-        bind_params: bool,
+        bind: Binding,
     ) -> [u8; 32] {
-        if !bind_params {
-            return hmac_sha256(secret, &[peer.as_bytes()]);
+        // PeerAddr is the 16-byte address then the 2-byte port.
+        let addr = if bind.port {
+            peer.as_bytes()
+        } else {
+            &peer.as_bytes()[..16]
+        };
+        if !bind.params {
+            return hmac_sha256(secret, &[addr]);
         }
         let version = ch.client_version.to_be_bytes();
         let sid_len = [ch.session_id.len() as u8];
@@ -106,7 +124,7 @@ impl CookieJar {
                 ch.cipher_suites,
                 &comp_len,
                 ch.compression_methods,
-                peer.as_bytes(),
+                addr,
             ],
         )
     }
@@ -134,14 +152,27 @@ mod tests {
         let jar = CookieJar::new(&mut rng, 0);
         let a = PeerAddr::from_ipv4([127, 0, 0, 1], 1000);
         let b = PeerAddr::from_ipv4([127, 0, 0, 1], 1001);
-        let c = jar.make(&hello(1), &a, true);
-        assert!(jar.verify(&c, &hello(1), &a, true));
-        assert!(!jar.verify(&c, &hello(1), &b, true), "other port");
-        assert!(!jar.verify(&c, &hello(2), &a, true), "other random");
-        assert!(!jar.verify(&c[..31], &hello(1), &a, true));
-        // The fault: only the address counts.
-        let weak = jar.make(&hello(1), &a, false);
-        assert!(jar.verify(&weak, &hello(2), &a, false));
+        let full = Binding::FULL;
+        let c = jar.make(&hello(1), &a, full);
+        assert!(jar.verify(&c, &hello(1), &a, full));
+        assert!(!jar.verify(&c, &hello(1), &b, full), "other port");
+        assert!(!jar.verify(&c, &hello(2), &a, full), "other random");
+        assert!(!jar.verify(&c[..31], &hello(1), &a, full));
+        // The faults: only the address counts; or the address without its port.
+        let no_params = Binding {
+            params: false,
+            port: true,
+        };
+        let weak = jar.make(&hello(1), &a, no_params);
+        assert!(jar.verify(&weak, &hello(2), &a, no_params));
+        assert!(!jar.verify(&weak, &hello(1), &b, no_params));
+        let no_port = Binding {
+            params: true,
+            port: false,
+        };
+        let weak = jar.make(&hello(1), &a, no_port);
+        assert!(jar.verify(&weak, &hello(1), &b, no_port), "other port");
+        assert!(!jar.verify(&weak, &hello(2), &b, no_port), "other random");
     }
 
     #[test]
@@ -149,24 +180,33 @@ mod tests {
         let mut rng = Drbg::new(b"t");
         let mut jar = CookieJar::new(&mut rng, 0);
         let a = PeerAddr::from_ipv4([10, 0, 0, 1], 5);
-        let c = jar.make(&hello(1), &a, true);
+        let c = jar.make(&hello(1), &a, Binding::FULL);
         jar.rotate_if_due(500, 1000, &mut rng);
-        assert_eq!(jar.make(&hello(1), &a, true), c, "not due yet");
+        assert_eq!(jar.make(&hello(1), &a, Binding::FULL), c, "not due yet");
         jar.rotate_if_due(1000, 1000, &mut rng);
-        assert_ne!(jar.make(&hello(1), &a, true), c);
+        assert_ne!(jar.make(&hello(1), &a, Binding::FULL), c);
         assert!(
-            jar.verify(&c, &hello(1), &a, true),
+            jar.verify(&c, &hello(1), &a, Binding::FULL),
             "previous secret still accepted"
         );
         jar.rotate_if_due(2000, 1000, &mut rng);
-        assert!(!jar.verify(&c, &hello(1), &a, true), "two rotations later");
+        assert!(
+            !jar.verify(&c, &hello(1), &a, Binding::FULL),
+            "two rotations later"
+        );
         // A clock jump of two periods or more retires both secrets at once; just under
         // two periods keeps the previous one.
-        let d = jar.make(&hello(1), &a, true);
+        let d = jar.make(&hello(1), &a, Binding::FULL);
         jar.rotate_if_due(3999, 1000, &mut rng);
-        assert!(jar.verify(&d, &hello(1), &a, true), "1.999 periods: kept");
-        let e = jar.make(&hello(1), &a, true);
+        assert!(
+            jar.verify(&d, &hello(1), &a, Binding::FULL),
+            "1.999 periods: kept"
+        );
+        let e = jar.make(&hello(1), &a, Binding::FULL);
         jar.rotate_if_due(5999, 1000, &mut rng);
-        assert!(!jar.verify(&e, &hello(1), &a, true), "2 periods: retired");
+        assert!(
+            !jar.verify(&e, &hello(1), &a, Binding::FULL),
+            "2 periods: retired"
+        );
     }
 }

@@ -5,10 +5,13 @@ use super::alert;
 use super::messages::{ClientHello, EMPTY_RENEGOTIATION_INFO_SCSV};
 use super::record::DTLS1_2;
 use crate::config::Config;
+use crate::faults::Fault;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Negotiated {
     pub suite: u16,
+    /// Always null (0), except with the `select_first_compression_method` fault.
+    pub compression_method: u8,
     pub extended_master_secret: bool,
     /// The client signalled RFC 5746 support (SCSV or the extension).
     pub secure_renegotiation: bool,
@@ -46,9 +49,15 @@ pub fn negotiate(
             }
         }
     }
-    if !ch.offers_null_compression() {
+    let faults = &config.faults;
+    let compression_method = if faults.has(Fault::SelectFirstCompressionMethod) {
+        ch.compression_methods.first().copied().unwrap_or(0)
+    } else if ch.offers_null_compression() {
+        0
+    } else {
+        // RFC 5246 §7.4.1.2: every client offers null; RFC 7925 §8: nothing else is used.
         return Err(alert::ILLEGAL_PARAMETER);
-    }
+    };
     if config.require_extended_master_secret && !ext.extended_master_secret {
         // RFC 7627 §5.2: a server that requires EMS aborts with handshake_failure.
         return Err(alert::HANDSHAKE_FAILURE);
@@ -59,10 +68,17 @@ pub fn negotiate(
         .iter()
         .copied()
         .find(|&s| config.accepts_suite(s) && ch.offers_suite(s))
+        .or_else(|| {
+            faults
+                .has(Fault::SuiteNotCheckedAgainstOffer)
+                .then_some(config.cipher_suites[0])
+        })
         .ok_or(alert::HANDSHAKE_FAILURE)?;
     Ok(Negotiated {
         suite,
+        compression_method,
         extended_master_secret: ext.extended_master_secret,
-        secure_renegotiation: scsv || ext.renegotiation_info.is_some(),
+        secure_renegotiation: !faults.has(Fault::NoRenegotiationInfo)
+            && (scsv || ext.renegotiation_info.is_some()),
     })
 }

@@ -230,11 +230,15 @@ pub fn write_message(
     w.bytes(body)
 }
 
-/// HelloVerifyRequest body: server_version, cookie (RFC 6347 §4.2.1; the version is DTLS
-/// 1.0 whatever is negotiated later, as §4.2.1 recommends).
-pub fn hello_verify_request_body(cookie: &[u8], out: &mut [u8]) -> Result<usize, Full> {
+/// HelloVerifyRequest body: server_version, cookie (RFC 6347 §4.2.1; the device puts DTLS
+/// 1.0 there whatever is negotiated later, as §4.2.1 recommends).
+pub fn hello_verify_request_body(
+    server_version: u16,
+    cookie: &[u8],
+    out: &mut [u8],
+) -> Result<usize, Full> {
     let mut w = Writer::new(out);
-    w.u16(super::record::DTLS1_0)?;
+    w.u16(server_version)?;
     w.vec8(cookie)?;
     Ok(w.len())
 }
@@ -243,22 +247,26 @@ pub fn hello_verify_request_body(cookie: &[u8], out: &mut [u8]) -> Result<usize,
 #[derive(Clone, Copy, Debug)]
 pub struct ServerHelloParams<'a> {
     pub random: &'a [u8; 32],
+    /// Empty: the device keeps no session cache, so no session can be resumed (RFC 5246
+    /// §7.4.1.3).
+    pub session_id: &'a [u8],
     pub cipher_suite: u16,
+    /// Null (0) in this profile (RFC 7925 §8).
+    pub compression_method: u8,
     pub extended_master_secret: bool,
     /// `Some(renegotiated_connection)` to send renegotiation_info (empty on an initial
     /// handshake, RFC 5746 §3.6).
     pub renegotiation_info: Option<&'a [u8]>,
 }
 
-/// ServerHello body (RFC 5246 §7.4.1.3): no session id, because the device does not
-/// resume sessions (it keeps no session cache).
+/// ServerHello body (RFC 5246 §7.4.1.3).
 pub fn server_hello_body(p: &ServerHelloParams<'_>, out: &mut [u8]) -> Result<usize, Full> {
     let mut w = Writer::new(out);
     w.u16(super::record::DTLS1_2)?;
     w.bytes(p.random)?;
-    w.u8(0)?; // session_id: empty
+    w.vec8(p.session_id)?;
     w.u16(p.cipher_suite)?;
-    w.u8(0)?; // compression: null
+    w.u8(p.compression_method)?;
     if p.extended_master_secret || p.renegotiation_info.is_some() {
         let at = w.len();
         w.u16(0)?;
@@ -364,7 +372,9 @@ mod tests {
         let n = server_hello_body(
             &ServerHelloParams {
                 random: &[1; 32],
+                session_id: &[],
                 cipher_suite: 0xc0a8,
+                compression_method: 0,
                 extended_master_secret: true,
                 renegotiation_info: Some(&[]),
             },

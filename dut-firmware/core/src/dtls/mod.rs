@@ -8,12 +8,14 @@
 //! - `hello_reassembly.rs`: the small shared area where fragmented ClientHellos are put
 //!   together before the cookie check (§4.2.1, §4.2.3);
 //! - `early.rs`: next-epoch records kept until the peer's ChangeCipherSpec (§4.1);
+//! - `held_plaintext.rs`: a fault's memory (plaintext data kept through the handshake);
 //! - `session.rs`: one peer's association, from ClientHello to close_notify.
 
 pub mod alert;
 pub mod cookie;
 pub mod early;
 pub mod epoch;
+pub mod held_plaintext;
 pub mod hello;
 pub mod hello_reassembly;
 pub mod messages;
