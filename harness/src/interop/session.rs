@@ -106,7 +106,7 @@ pub fn run_session(
     while started.elapsed() < limit {
         for d in relay.step() {
             r.trace.push(format!(
-                "{:>8.3}s #{:<3} {} -> {} {} bytes, {}",
+                "{:>8.3}s #{:<3} {} -> {} {} bytes, {}{}",
                 started.elapsed().as_secs_f64(),
                 d.number,
                 d.from.name(),
@@ -116,7 +116,13 @@ pub fn run_session(
                     "client"
                 },
                 d.bytes.len(),
-                d.action
+                d.action,
+                // A client's second socket (a reconnection to resume) is a new association.
+                if d.association > 0 {
+                    format!(" (association {})", d.association + 1)
+                } else {
+                    String::new()
+                }
             ));
             r.captures.push(crate::runner::interpret::Captured {
                 micros: started.elapsed().as_micros() as u64,
