@@ -331,7 +331,7 @@ pub fn run_campaign(
             }
         }
         n += 1;
-        if n % 50 == 0 {
+        if n.is_multiple_of(50) {
             progress(&format!(
                 "{n} batches, {} finding(s), {:.1} s",
                 report.findings.len(),
@@ -566,4 +566,57 @@ pub fn summary(r: &CampaignReport) -> String {
         ));
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fuzz::exchange::mutated_flights;
+    use crate::fuzz::oracle::{judge, Judge};
+
+    fn sim_env() -> Env {
+        Env {
+            cookie: true,
+            probe: true,
+            coap: true,
+            probe_uri: "/.well-known/core".into(),
+        }
+    }
+
+    /// How often each judgement is drawn over `n` batches of seed `seed`.
+    fn drawn(seed: u64, n: u64) -> BTreeMap<String, usize> {
+        let env = sim_env();
+        let mut counts = BTreeMap::new();
+        for b in 0..n {
+            let batch = draw_batch(seed, b, &Template::ALL, &env, 4);
+            for x in &batch.exchanges {
+                let fl = mutated_flights(x, &env);
+                let original = super::super::exchange::flights(x.template, &env);
+                let key = match judge(x.template, &original, &fl, x.target.unwrap_or(0), &env) {
+                    Judge::Accept { rule, .. } => rule.id().to_string(),
+                    Judge::Equivalent(k) => format!("{k:?}"),
+                    Judge::Robust => "robust".into(),
+                };
+                *counts.entry(key).or_insert(0) += 1;
+            }
+        }
+        counts
+    }
+
+    #[test]
+    fn every_rule_is_drawn_within_a_short_campaign() {
+        let counts = drawn(7, 300);
+        for id in oracle::catalogue().keys() {
+            assert!(
+                counts.get(*id).copied().unwrap_or(0) > 0,
+                "{id} never drawn: {counts:#?}"
+            );
+        }
+        assert!(counts.contains_key("Fragmented") && counts.contains_key("Retransmission"));
+        // Most mutated exchanges are judged by a rule or an equivalence, not only by
+        // liveness.
+        let robust = counts["robust"];
+        let total: usize = counts.values().sum();
+        assert!(robust * 2 < total * 2, "{counts:#?}");
+    }
 }

@@ -36,8 +36,11 @@ pub enum Op {
         slot: usize,
         length: u16,
     },
+    /// Sent in the clear; with `epoch_0` also numbered in epoch 0, as a record before
+    /// any ChangeCipherSpec would be.
     Plaintext {
         slot: usize,
+        epoch_0: bool,
     },
     TagXor {
         slot: usize,
@@ -205,9 +208,12 @@ impl Op {
                     record(s).length = Some(*length);
                 }
             }
-            Op::Plaintext { slot } => {
+            Op::Plaintext { slot, epoch_0 } => {
                 if let Some(s) = sends_at(f, *slot) {
                     record(s).plaintext = true;
+                    if *epoch_0 {
+                        record(s).epoch = Some(0);
+                    }
                 }
             }
             Op::TagXor { slot, xor } => {
@@ -392,7 +398,11 @@ impl Op {
                 format!("content type {content_type} on {}", at(slot))
             }
             Op::Length { slot, length } => format!("record length {length} on {}", at(slot)),
-            Op::Plaintext { slot } => format!("{} sent in the clear", at(slot)),
+            Op::Plaintext { slot, epoch_0 } => format!(
+                "{} sent in the clear{}",
+                at(slot),
+                if *epoch_0 { " in epoch 0" } else { "" }
+            ),
             Op::TagXor { slot, xor } => format!("tag of {} XORed with {xor}", at(slot)),
             Op::Field { slot, key, value } => format!("{key} = {value} in {}", at(slot)),
             Op::MaxBody { slot, max_body } => {
@@ -600,7 +610,10 @@ fn draw(
                     choose(rng, &[0, 1, 13, 0xFFFF], r)
                 },
             },
-            6 | 7 if !sendable.is_empty() => Op::Plaintext { slot },
+            6 | 7 if !sendable.is_empty() => Op::Plaintext {
+                slot,
+                epoch_0: rng.chance(2, 3),
+            },
             8 | 9 if !sendable.is_empty() => Op::TagXor {
                 slot,
                 xor: {

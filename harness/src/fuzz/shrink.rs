@@ -72,7 +72,10 @@ mod tests {
 
     #[test]
     fn keeps_only_what_the_failure_needs() {
-        let culprit = Op::Plaintext { slot: 0 };
+        let culprit = Op::Plaintext {
+            slot: 0,
+            epoch_0: true,
+        };
         let batch = Batch {
             exchanges: vec![
                 x(vec![Op::Abandon]),
