@@ -1,8 +1,9 @@
 //! Only for the `accept_plaintext_records` fault: one unprotected application record that
 //! arrived during the handshake, kept to be handed to the application once the handshake
-//! completes, as wolfSSL did before CVE-2020-24585 was fixed (the data reached the
-//! application's next read). A correct device never keeps such a record (RFC 6347 §4.1),
-//! so without the `faults` feature this holds nothing and takes no memory.
+//! completes (the application reads only then), the shape of wolfSSL CVE-2020-24585
+//! (epoch-0 application data returned to the application). A correct device never keeps
+//! such a record (RFC 6347 §4.1), so without the `faults` feature this holds nothing and
+//! takes no memory.
 
 /// Longest record kept (a CoAP probe is a few dozen bytes).
 #[cfg(feature = "faults")]
