@@ -5,9 +5,11 @@
 //!   database, the ELF image is flashed with probe-rs's flash loader, the core is reset
 //!   through the debug port and the device log is read from its RTT up channel.
 //! - Probes on other hosts go through probe-rs's own remote mode: `probe-rs serve` runs
-//!   on the host the probe is plugged into, and this side runs the `probe-rs` program with
-//!   `--host ws://HOST:PORT --token TOKEN` (the remote client lives in the probe-rs
-//!   command-line tool, not in the library). No agent of dicetest's own runs there.
+//!   on the host the probe is plugged into, and this side runs the `probe-rs` program
+//!   (probe-rs-tools built with its `remote` feature) with `--host ws://HOST:PORT` and the
+//!   token in `PROBE_RS_REMOTE_TOKEN`, the environment variable its `--token` option reads,
+//!   so the secret never shows in a process list. The remote client lives in the probe-rs
+//!   command-line tool, not in the library. No agent of dicetest's own runs there.
 //!
 //! Not run against a physical board here: what is tested is everything up to the USB
 //! wire, against probe-rs's own types (selector parsing, the nRF52840 entry of its target
@@ -155,21 +157,26 @@ impl ProbeRsBoard {
     }
 
     /// The `probe-rs` command line for a remote board: `COMMAND --chip C [--probe S]
-    /// --host H --token T ARGS...`.
+    /// --host H ARGS...` (the token goes in the environment: [`Self::remote_env`]).
     pub fn remote_args(&self, command: &str, args: &[&str]) -> Option<Vec<String>> {
         let r = self.remote.as_ref()?;
-        let mut v = vec![command.to_string(), "--chip".into(), self.chip.clone()];
-        if let Some(s) = &self.selector {
-            v.extend(["--probe".into(), s.to_string()]);
+        let mut v = vec![command.to_string()];
+        if command != "list" {
+            v.extend(["--chip".into(), self.chip.clone()]);
+            if let Some(s) = &self.selector {
+                v.extend(["--probe".into(), s.to_string()]);
+            }
         }
-        v.extend([
-            "--host".into(),
-            r.host.clone(),
-            "--token".into(),
-            r.token.clone(),
-        ]);
+        v.extend(["--host".into(), r.host.clone()]);
         v.extend(args.iter().map(|a| a.to_string()));
         Some(v)
+    }
+
+    /// The environment of a remote `probe-rs`: its token.
+    pub fn remote_env(&self) -> Option<(&'static str, &str)> {
+        self.remote
+            .as_ref()
+            .map(|r| ("PROBE_RS_REMOTE_TOKEN", r.token.as_str()))
     }
 
     fn program() -> String {
@@ -181,9 +188,12 @@ impl ProbeRsBoard {
         let argv = self
             .remote_args(command, args)
             .ok_or("not a remote board")?;
-        let out = Command::new(Self::program())
-            .args(&argv)
-            .stdin(Stdio::null())
+        let mut cmd = Command::new(Self::program());
+        cmd.args(&argv).stdin(Stdio::null());
+        if let Some((k, v)) = self.remote_env() {
+            cmd.env(k, v);
+        }
+        let out = cmd
             .output()
             .map_err(|e| format!("cannot run {}: {e}", Self::program()))?;
         let text = format!(
@@ -213,7 +223,11 @@ impl ProbeRsBoard {
         let Some(argv) = self.remote_args("attach", &[&image]) else {
             return;
         };
-        let Ok(mut child) = Command::new(Self::program())
+        let mut cmd = Command::new(Self::program());
+        if let Some((k, v)) = self.remote_env() {
+            cmd.env(k, v);
+        }
+        let Ok(mut child) = cmd
             .args(&argv)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -506,11 +520,20 @@ mod tests {
                 "1366:1051:000683420125",
                 "--host",
                 "ws://farm-host-2:3000",
-                "--token",
-                "s3cret",
                 "/r/fw.elf"
             ]
         );
+        assert_eq!(
+            b.remote_args("list", &[]).unwrap(),
+            ["list", "--host", "ws://farm-host-2:3000"]
+        );
+        // The token never sits on the command line (a process list would show it).
+        assert!(!b
+            .remote_args("reset", &[])
+            .unwrap()
+            .iter()
+            .any(|a| a.contains("s3cret")));
+        assert_eq!(b.remote_env(), Some(("PROBE_RS_REMOTE_TOKEN", "s3cret")));
         let missing = ProbeRsBoard::new(
             &spec(
                 "    remote: { host: ws://h:3000, token_env: DICETEST_TEST_FARM_NO_SUCH_TOKEN }\n",
