@@ -78,10 +78,20 @@ impl SimBoard {
 
     fn boot(&mut self) -> Result<(), BoardError> {
         self.stop();
-        let p = DutProcess::start(&self.profile, &self.root).map_err(BoardError::NotRunning)?;
-        self.process = Some(p);
-        self.log_read = 0;
-        Ok(())
+        // A free port is picked before dut-sim binds it, so another lane's board may take
+        // it in between: try a few ports before calling the board dead.
+        let mut last = String::new();
+        for _ in 0..3 {
+            match DutProcess::start(&self.profile, &self.root) {
+                Ok(p) => {
+                    self.process = Some(p);
+                    self.log_read = 0;
+                    return Ok(());
+                }
+                Err(e) => last = e,
+            }
+        }
+        Err(BoardError::NotRunning(last))
     }
 
     /// Ends the process, keeping what it printed.
