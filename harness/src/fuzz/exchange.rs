@@ -357,7 +357,10 @@ fn compile_exchange(c: &mut Compiled, ex: usize, x: &Exchange, env: &Env) {
     }
     match judged {
         Judge::Accept { rule, follow_up } => {
-            c.push(oracle::oracle_step(rule, env), Role::Oracle { ex, rule });
+            c.push(
+                oracle::oracle_step(rule, follow_up, env),
+                Role::Oracle { ex, rule },
+            );
             if follow_up {
                 c.push(send("Probe"), Role::FollowUp { ex });
                 c.push(probe_reply(), Role::FollowUp { ex });

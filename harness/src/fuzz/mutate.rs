@@ -306,7 +306,9 @@ impl Op {
                 let mut s = send("ClientHello");
                 s.with.insert("random".into(), random.clone().into());
                 s.with.insert("cookie".into(), "".into());
-                insert(f, 0, s);
+                // Alone in its flight: what follows is judged by whether the association
+                // still carries data.
+                f.sends = vec![s];
             }
             Op::Lose { datagrams } => insert(
                 f,

@@ -41,6 +41,10 @@ pub enum Rule {
     ReplayedRecord,
     RecordLeftOfWindow,
     Renegotiation,
+    /// A ClientHello in epoch 0, without a valid cookie, from the address of an
+    /// established association.
+    ClientHelloOnAssociation,
+    DataAfterFatalAlert,
     CoapResponse,
 }
 
@@ -74,6 +78,8 @@ impl Rule {
             Rule::ReplayedRecord => "replayed_record_accepted",
             Rule::RecordLeftOfWindow => "record_left_of_replay_window_accepted",
             Rule::Renegotiation => "renegotiation_accepted",
+            Rule::ClientHelloOnAssociation => "client_hello_without_cookie_answered_on_association",
+            Rule::DataAfterFatalAlert => "application_data_after_fatal_alert_accepted",
             Rule::CoapResponse => "coap_response_does_not_match_request",
         }
     }
@@ -96,6 +102,8 @@ impl Rule {
             Rule::ReplayedRecord => "A replayed record was delivered a second time",
             Rule::RecordLeftOfWindow => "A record far to the left of the replay window was delivered",
             Rule::Renegotiation => "A ClientHello on the established association started a new handshake",
+            Rule::ClientHelloOnAssociation => "A ClientHello without a valid cookie from the address of an established association got a ServerHello",
+            Rule::DataAfterFatalAlert => "Application data after the client's fatal alert was still delivered",
             Rule::CoapResponse => "The answer to a CoAP request does not match it (token, Message ID) or is malformed",
         }
     }
@@ -114,6 +122,8 @@ impl Rule {
             Rule::DataInTheClear => &["RFC 6347 §4.1", "RFC 6347 §4.1.2.7"],
             Rule::ReplayedRecord | Rule::RecordLeftOfWindow => &["RFC 6347 §4.1.2.6"],
             Rule::Renegotiation => &["RFC 7925 §17", "RFC 5246 §7.2.2"],
+            Rule::ClientHelloOnAssociation => &["RFC 6347 §4.2.8", "RFC 6347 §4.2.1"],
+            Rule::DataAfterFatalAlert => &["RFC 5246 §7.2.2", "RFC 6347 §4.2.7"],
             Rule::CoapResponse => &["RFC 7252 §5.3.2", "RFC 7252 §5.2.1"],
         }
     }
@@ -146,8 +156,10 @@ impl Rule {
             | Rule::DataWrongEpoch
             | Rule::DataBadTag
             | Rule::ReplayedRecord
-            | Rule::RecordLeftOfWindow => &[ProbeReply],
+            | Rule::RecordLeftOfWindow
+            | Rule::DataAfterFatalAlert => &[ProbeReply],
             Rule::Renegotiation => &[Message("ServerHello"), Message("HelloVerifyRequest")],
+            Rule::ClientHelloOnAssociation => &[Message("ServerHello")],
             Rule::CoapResponse => &[],
         }
     }
@@ -389,14 +401,44 @@ fn judge_session(fl: &[Flight], f: &Flight, target: usize) -> Judge {
     if sends.iter().any(|s| s.replay.is_some()) {
         return accept(Rule::ReplayedRecord, prev_seq.is_none());
     }
-    if sends.first().and_then(name) == Some("ClientHello") {
-        return accept(Rule::Renegotiation, false);
+    if let Some(ch) = sends.first().filter(|s| name(s) == Some("ClientHello")) {
+        // Whatever the DUT makes of it, the association must still carry data after it
+        // (RFC 6347 §4.2.8; a refused renegotiation is only a warning, RFC 5246 §7.2.2).
+        // Fragments may each draw their own answer (a refusal per fragment), which would
+        // stand between the genuine record and its answer.
+        let follow = sends.len() == 1 && prev_seq.is_none() && ch.fragments.is_none();
+        let r = rec(ch);
+        let other_record_changes = r.content_type.is_some()
+            || r.version.is_some()
+            || r.length.is_some()
+            || r.tag_xor.is_some()
+            || r.sequence_number.is_some();
+        if r.plaintext && r.epoch == Some(0) && !other_record_changes {
+            return accept(Rule::ClientHelloOnAssociation, follow);
+        }
+        // A valid record numbered far ahead moves the window past the genuine record after.
+        return accept(Rule::Renegotiation, follow && !other_record_changes);
     }
     let probes: Vec<&Step> = sends.iter().filter(|s| name(s) == Some("Probe")).collect();
     // Any other request in the flight could draw an answer that is not the probe's.
     let others_ask = sends.iter().filter(|s| asks_for_data(s)).count() > probes.len();
     if probes.len() == 1 && !others_ask {
         let r = rec(probes[0]);
+        let probe_at = sends
+            .iter()
+            .position(|s| name(s) == Some("Probe"))
+            .unwrap_or(0);
+        // A fatal alert the DUT can read (protected, unmodified) ends the association
+        // before the probe (RFC 5246 §7.2.2).
+        let fatal_before = sends[..probe_at].iter().any(|s| {
+            name(s) == Some("Alert")
+                && s.record.is_none()
+                && s.with.get("level").and_then(|v| v.as_str()) == Some("fatal")
+                && s.with.get("description").and_then(|v| v.as_str()) != Some("close_notify")
+        });
+        if fatal_before {
+            return accept(Rule::DataAfterFatalAlert, false);
+        }
         // A genuine record after this one may be judged only when nothing else in the
         // flight could end the association, and no record before went out far ahead.
         let follow = sends.len() == 1 && prev_seq.is_none();
@@ -440,8 +482,9 @@ fn alt(e: Expect, verdict: Option<&str>, reason: &str) -> Expect {
 
 /// The expectation that judges the DUT's answer by `rule`: the answers that show it acted
 /// on what it had to refuse fail; every other answer (silence, an alert, a retransmitted
-/// flight) passes.
-pub fn oracle_step(rule: Rule, _env: &Env) -> Step {
+/// flight) passes. With `follow_up` a genuine record is judged next, which a fatal alert
+/// makes impossible: that outcome is inconclusive.
+pub fn oracle_step(rule: Rule, follow_up: bool, _env: &Env) -> Step {
     let mut alts = Vec::new();
     let bad = accept_reason(rule);
     let accepted = rule.accepted();
@@ -473,10 +516,7 @@ pub fn oracle_step(rule: Rule, _env: &Env) -> Step {
         }
         alts.push(alt(alert("any", None), Some("fail"), WRONG_ALERT_REASON));
     }
-    if matches!(
-        rule,
-        Rule::DataInTheClear | Rule::DataWrongEpoch | Rule::DataBadTag | Rule::ReplayedRecord
-    ) {
+    if follow_up {
         alts.push(alt(
             alert("any", Some("fatal")),
             Some("inconclusive"),
@@ -640,8 +680,8 @@ pub fn read(
         }
         Role::FollowUp { .. } => Oracle::new(
             "association_lost_after_discarded_record",
-            "The association stopped carrying data after a record it had to discard",
-            &["RFC 6347 §4.1.2.7", "RFC 6347 §4.1.2.6"],
+            "The association stopped carrying data after a record that had to leave it intact",
+            &["RFC 6347 §4.1.2.7", "RFC 6347 §4.2.8"],
             Level::SHOULD,
         ),
         Role::Equivalent { kind, .. } => match kind {
@@ -720,6 +760,8 @@ pub fn catalogue() -> BTreeMap<&'static str, &'static str> {
         ReplayedRecord,
         RecordLeftOfWindow,
         Renegotiation,
+        ClientHelloOnAssociation,
+        DataAfterFatalAlert,
         CoapResponse,
     ]
     .into_iter()
