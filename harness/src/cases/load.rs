@@ -370,6 +370,31 @@ impl Checker<'_> {
         }
     }
 
+    fn check_flood(&mut self, f: &crate::cases::model::Flood, line: u64, col: u64) {
+        if f.client_hellos == 0 || f.source_ports == 0 || f.source_ports > 512 {
+            self.err(
+                line,
+                col,
+                format!(
+                    "flood of {} ClientHello(s) from {} port(s): both must be at least 1, ports at most 512",
+                    f.client_hellos, f.source_ports
+                ),
+                None,
+            );
+        }
+        self.check_duration("quiet", &f.quiet, line, col);
+        if let Some(m) = &f.max_memory_growth {
+            if crate::dut::flood::parse_size_kib(m).is_none() {
+                self.err(
+                    line,
+                    col,
+                    format!("max_memory_growth {m:?} is not a size"),
+                    Some("512KB, 4MB".into()),
+                );
+            }
+        }
+    }
+
     fn check_step(&mut self, s: &Step, line: u64, col: u64) {
         let actions = [
             ("handshake", s.handshake.is_some()),
@@ -382,6 +407,7 @@ impl Checker<'_> {
             ("new_client", s.new_client.is_some()),
             ("liveness", s.liveness.is_some()),
             ("coap", s.coap.is_some()),
+            ("flood", s.flood.is_some()),
         ];
         let set: Vec<&str> = actions.iter().filter(|a| a.1).map(|a| a.0).collect();
         if set.len() != 1 {
@@ -389,7 +415,7 @@ impl Checker<'_> {
                 line,
                 col,
                 format!("a step needs exactly one action, found {}", if set.is_empty() { "none".to_string() } else { set.join(", ") }),
-                Some("actions: handshake, send, expect, wait, drop, replay, retransmit, new_client, liveness, coap".into()),
+                Some("actions: handshake, send, expect, wait, drop, replay, retransmit, new_client, liveness, coap, flood".into()),
             );
         }
         let sending = s.send.is_some();
@@ -479,6 +505,9 @@ impl Checker<'_> {
         }
         if let Some(e) = &s.expect {
             self.check_expect(e, line, col, false);
+        }
+        if let Some(f) = &s.flood {
+            self.check_flood(f, line, col);
         }
         if let Some(k) = &s.keep_datagram {
             self.vars.insert(k.clone());

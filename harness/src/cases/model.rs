@@ -71,7 +71,7 @@ pub struct Case {
 }
 
 /// One step. Exactly one action key (`handshake`, `send`, `expect`, `wait`, `drop`,
-/// `replay`, `new_client`, `liveness`, `coap`) is set; the others modify it.
+/// `replay`, `new_client`, `liveness`, `coap`, `flood`) is set; the others modify it.
 #[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Step {
@@ -103,6 +103,10 @@ pub struct Step {
     /// A fresh, correct handshake from a new source port must still succeed.
     pub liveness: Option<bool>,
     pub coap: Option<CoapRequest>,
+    /// ClientHellos without a cookie from many source ports at once, the shape of a
+    /// spoofed-source flood (RFC 6347 §4.2.1): the DUT must answer each with at most a
+    /// HelloVerifyRequest, send nothing on its own afterwards, and (a process DUT) not grow.
+    pub flood: Option<Flood>,
 
     // ---- modifiers of `send` ----
     /// Field overrides of the message (`cookie`, `random`, `cipher_suites`, `client_version`,
@@ -225,6 +229,28 @@ pub struct Expect {
     pub verdict: Option<String>,
     /// Inside `one_of`: why that verdict.
     pub reason: Option<String>,
+}
+
+/// A flood of ClientHellos (the `flood` step). What it judges: every answer to a flood
+/// source is a HelloVerifyRequest (§4.2.1: no state before the cookie comes back); no
+/// source receives more datagrams than it sent ClientHellos, nor anything once the DUT had
+/// time to answer (a stateless server never retransmits a HelloVerifyRequest); the answers
+/// carry no more bytes than the flood did (no amplification); and, for a DUT that runs as
+/// a local process, its resident memory grew by at most `max_memory_growth`. For a DUT whose memory cannot be read (in-process
+/// boards have fixed-size state, remote devices cannot be seen) the memory check is not
+/// applicable and the reason says so.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Flood {
+    /// How many ClientHellos, each with its own random.
+    pub client_hellos: u32,
+    /// From how many source ports, in turn (at most 512).
+    pub source_ports: u32,
+    /// How long to listen on the flood's ports afterwards (default `3s`, past the first
+    /// retransmission of the usual 1 s timer).
+    pub quiet: Option<String>,
+    /// The most the DUT process's resident memory may grow (`1MB`, `512KB`).
+    pub max_memory_growth: Option<String>,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]

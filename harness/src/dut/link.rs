@@ -19,6 +19,21 @@ pub trait Link: Send {
     fn recv(&mut self, deadline: Instant) -> Option<Vec<u8>>;
     /// From now on, talk from a new source address (a new client).
     fn new_source(&mut self);
+    /// Sends datagram i from the i % `sources`-th of `sources` other source addresses (a
+    /// flood from many clients), then listens on them for `quiet`: what came back
+    /// (`dut/flood.rs`). None where the link cannot send from other addresses.
+    fn flood(
+        &mut self,
+        _datagrams: &[Vec<u8>],
+        _sources: usize,
+        _quiet: Duration,
+    ) -> Option<super::flood::FloodEcho> {
+        None
+    }
+    /// The DUT's UDP address when it is reached over UDP (to find a local DUT's process).
+    fn dut_address(&self) -> Option<SocketAddr> {
+        None
+    }
 }
 
 // ---- UDP ------------------------------------------------------------------------------
@@ -91,6 +106,19 @@ impl Link for UdpLink {
         if let Ok(s) = Self::socket_to(self.dut) {
             self.socket = s;
         }
+    }
+
+    fn flood(
+        &mut self,
+        datagrams: &[Vec<u8>],
+        sources: usize,
+        quiet: Duration,
+    ) -> Option<super::flood::FloodEcho> {
+        super::flood::udp_flood(self.dut, datagrams, sources, quiet).ok()
+    }
+
+    fn dut_address(&self) -> Option<SocketAddr> {
+        Some(self.dut)
     }
 }
 
@@ -241,5 +269,60 @@ impl Link for SimLink {
     fn new_source(&mut self) {
         self.source = self.source.wrapping_add(1);
         self.inbox.clear();
+    }
+
+    /// The flood's sources are ports 20000 and up (clients of the case use 40000 and up);
+    /// each datagram takes 100 µs of virtual time, then timers run through `quiet`.
+    fn flood(
+        &mut self,
+        datagrams: &[Vec<u8>],
+        sources: usize,
+        quiet: Duration,
+    ) -> Option<super::flood::FloodEcho> {
+        use super::flood::{FloodEcho, SourceTally};
+        const FIRST: u16 = 20000;
+        let sources = sources.clamp(1, 512);
+        let mut per = vec![SourceTally::default(); sources];
+        let mut echo = FloodEcho {
+            sources,
+            ..Default::default()
+        };
+        let route = |out: Vec<(u16, Vec<u8>)>,
+                     per: &mut [SourceTally],
+                     inbox: &mut VecDeque<Vec<u8>>,
+                     me: u16| {
+            for (to, d) in out {
+                match usize::from(to.wrapping_sub(FIRST)) {
+                    k if to >= FIRST && k < per.len() => per[k].receive(&d),
+                    _ if to == me => inbox.push_back(d),
+                    _ => {}
+                }
+            }
+        };
+        for (i, d) in datagrams.iter().enumerate() {
+            let k = i % sources;
+            self.now = self.now + Duration::from_micros(100);
+            let out = self.device.handle_datagram(self.now, FIRST + k as u16, d);
+            route(out, &mut per, &mut self.inbox, self.source);
+            per[k].sent += 1;
+            echo.sent += 1;
+            echo.sent_bytes += d.len();
+        }
+        let end = self.now + quiet;
+        // Bounded: a device whose timer never moves cannot hold the harness here.
+        let mut ticks = 0u32;
+        while let Some(t) = self
+            .device
+            .poll_timeout()
+            .filter(|t| *t <= end && ticks < 100_000)
+        {
+            ticks += 1;
+            self.now = self.now.max(t);
+            let out = self.device.handle_timeout(self.now);
+            route(out, &mut per, &mut self.inbox, self.source);
+        }
+        self.now = self.now.max(end);
+        echo.tally(&per);
+        Some(echo)
     }
 }

@@ -2,6 +2,7 @@
 //! processes dicetest starts for them.
 
 pub mod engine_device;
+pub mod flood;
 pub mod link;
 pub mod process;
 pub mod profile;

@@ -24,6 +24,9 @@ use crate::engine::{
 };
 use crate::time::Instant;
 
+/// The `flood` step (denial-of-service resilience, RFC 6347 §4.2.1).
+mod dos;
+
 /// Something the DUT did, as the judge sees it.
 #[derive(Clone, Debug)]
 pub enum Observation {
@@ -440,6 +443,9 @@ impl<'a> Interpreter<'a> {
         }
         if let Some(c) = &s.coap {
             return self.coap(c);
+        }
+        if let Some(f) = &s.flood {
+            return self.flood(f);
         }
         StepOutcome::error("a step without an action (the loader should have refused it)")
     }
