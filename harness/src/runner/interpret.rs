@@ -26,6 +26,8 @@ use crate::time::Instant;
 
 /// The `flood` step (denial-of-service resilience, RFC 6347 §4.2.1).
 mod dos;
+#[cfg(test)]
+mod limits_tests;
 
 /// Something the DUT did, as the judge sees it.
 #[derive(Clone, Debug)]
@@ -116,6 +118,10 @@ pub struct Interpreter<'a> {
     captures: Vec<Captured>,
     vars: HashMap<String, Var>,
     trace: Vec<String>,
+    /// Record lines not kept once the trace reached [`MAX_TRACE_LINES`].
+    trace_dropped: u64,
+    /// Bytes held in `captures` (bounded by [`MAX_CAPTURED_BYTES`]).
+    captured_bytes: usize,
     keylog: Vec<String>,
     drop_next: u32,
     last_record_seq: u64,
@@ -134,6 +140,13 @@ pub struct Interpreter<'a> {
     /// Past this point (on the link's clock) no step waits any longer.
     case_deadline: Instant,
 }
+
+/// Most lines of records in and out one case's trace keeps; the rest are counted.
+pub const MAX_TRACE_LINES: usize = 5000;
+/// Most bytes of datagrams one case's capture keeps.
+pub const MAX_CAPTURED_BYTES: usize = 2 << 20;
+/// Most observations a `wait` step holds for the expectations after it.
+const MAX_HELD_OBSERVATIONS: usize = 1024;
 
 /// The most one case may take, on the link's clock (virtual for simulated DUTs).
 pub const CASE_TIME_LIMIT: Duration = Duration::from_secs(300);
@@ -167,6 +180,8 @@ impl<'a> Interpreter<'a> {
             captures: Vec::new(),
             vars: HashMap::new(),
             trace: Vec::new(),
+            trace_dropped: 0,
+            captured_bytes: 0,
             keylog: Vec::new(),
             drop_next: 0,
             last_record_seq: 0,
@@ -224,6 +239,12 @@ impl<'a> Interpreter<'a> {
                 break;
             }
         }
+        if self.trace_dropped > 0 {
+            self.trace.push(format!(
+                "   ({} more records not shown: the trace keeps {MAX_TRACE_LINES} lines)",
+                self.trace_dropped
+            ));
+        }
         if let Some(l) = self.conn.keylog_line() {
             self.keylog.push(l);
         }
@@ -268,7 +289,10 @@ impl<'a> Interpreter<'a> {
     /// evidence grow without limit).
     fn capture(&mut self, from_dut: bool, bytes: &[u8], dropped: bool) {
         const MAX_CAPTURED: usize = 4096;
-        if self.captures.len() < MAX_CAPTURED {
+        if self.captures.len() < MAX_CAPTURED
+            && self.captured_bytes + bytes.len() <= MAX_CAPTURED_BYTES
+        {
+            self.captured_bytes += bytes.len();
             self.captures.push(Captured {
                 micros: self.link.now().as_micros(),
                 from_dut,
@@ -293,6 +317,11 @@ impl<'a> Interpreter<'a> {
                         .dropped
                         .map(|d| format!(" [dropped: {d}]"))
                         .unwrap_or_default();
+                    // Bounded: a DUT that never stops sending cannot grow the evidence.
+                    if self.trace.len() >= MAX_TRACE_LINES {
+                        self.trace_dropped += 1;
+                        continue;
+                    }
                     self.trace.push(format!(
                         "{:>10} {arrow} {} epoch={} seq={} {}{dropped}",
                         format!("{:?}", self.link.now()),
@@ -405,7 +434,10 @@ impl<'a> Interpreter<'a> {
             // What arrives meanwhile is kept, in order, for the next expectation.
             let mut held = Vec::new();
             while let Some(o) = self.next_observation(deadline) {
-                held.push(o);
+                // Bounded like the trace: an endless sender is judged by what came first.
+                if held.len() < MAX_HELD_OBSERVATIONS {
+                    held.push(o);
+                }
             }
             self.observations.extend(held);
             return StepOutcome::pass(format!("waited {w}"));
