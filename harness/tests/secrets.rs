@@ -1,0 +1,315 @@
+//! Secrets stay secret: a PSK never appears in any file dicetest writes (reports of every
+//! format, journals, evidence traces, pcapng captures, fuzzing findings and reproducers,
+//! interop folders) nor in what it prints, unless the user asks for key logs.
+//!
+//! Every run uses a PSK found nowhere else (copies of the shipped profiles with the key
+//! replaced), and every output file and the command's stdout/stderr are searched for it
+//! in ASCII, lower- and upper-case hex and base64. Without `--keylog` no NSS key log line
+//! may appear either; with `--keylog` it must (so the search demonstrably finds what is
+//! there), while the PSK still must not.
+//!
+//! The runs: the suite against the in-process board, against a process DUT (dut-sim), an
+//! interop session (GnuTLS client, dut-sim server; skipped where gnutls-cli is missing)
+//! and a `dicetest fuzz` campaign against a board with fault switches on, so findings,
+//! reproducer YAML and their captures are written too. A new command that writes files is
+//! one more entry in `runs()`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The key: printable, so its ASCII form is a meaningful needle.
+const PSK_ASCII: &str = "Zq7-dicetest-PSK-never-shown";
+
+fn psk_hex() -> String {
+    PSK_ASCII.bytes().map(|b| format!("{b:02x}")).collect()
+}
+
+fn base64(b: &[u8]) -> String {
+    const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for c in b.chunks(3) {
+        let n = (u32::from(c[0]) << 16)
+            | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
+            | u32::from(*c.get(2).unwrap_or(&0));
+        for i in 0..=c.len() {
+            out.push(A[(n >> (18 - 6 * i) & 63) as usize] as char);
+        }
+    }
+    out
+}
+
+/// Every form the PSK could take in a file.
+fn psk_forms() -> Vec<(&'static str, Vec<u8>)> {
+    // Base64 of the key minus its last byte: a prefix of every alignment-0 encoding,
+    // without the padding-dependent tail.
+    let b64 = base64(&PSK_ASCII.as_bytes()[..PSK_ASCII.len() / 3 * 3]);
+    vec![
+        ("ascii", PSK_ASCII.as_bytes().to_vec()),
+        ("hex", psk_hex().into_bytes()),
+        ("HEX", psk_hex().to_uppercase().into_bytes()),
+        ("base64", b64.into_bytes()),
+    ]
+}
+
+/// What an NSS key log line starts with (RFC 5246 master secrets, as Wireshark reads them).
+const KEYLOG_NEEDLE: &[u8] = b"CLIENT_RANDOM ";
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let p = std::env::temp_dir().join(format!("dicetest-secrets-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&p);
+    std::fs::create_dir_all(&p).expect("scratch");
+    p
+}
+
+/// A copy of a shipped profile with the secrets test's PSK (and any extra lines).
+fn profile(dir: &Path, shipped: &str, extra: &str) -> PathBuf {
+    let text = std::fs::read_to_string(root().join("profiles").join(format!("{shipped}.yaml")))
+        .expect("shipped profile");
+    assert!(text.contains("psk_hex: 73656372657450534b"), "{shipped}");
+    let text = text.replace(
+        "psk_hex: 73656372657450534b",
+        &format!("psk_hex: {}", psk_hex()),
+    ) + extra;
+    let p = dir.join(format!("{shipped}-secret.yaml"));
+    std::fs::write(&p, text).expect("profile copy");
+    p
+}
+
+/// Every file under `dir`, recursively.
+fn files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                todo.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// (file, form) for every needle found in any file under `dir`.
+fn find(dir: &Path, needles: &[(&'static str, Vec<u8>)]) -> Vec<(PathBuf, &'static str)> {
+    let mut hits = Vec::new();
+    for f in files(dir) {
+        let bytes = std::fs::read(&f).unwrap_or_default();
+        for (form, n) in needles {
+            if contains(&bytes, n) {
+                hits.push((f.clone(), *form));
+            }
+        }
+    }
+    hits
+}
+
+/// Runs dicetest; its stdout and stderr are kept in `out` as files, so they are searched
+/// like everything it wrote.
+fn dicetest(out: &Path, args: &[&str]) -> i32 {
+    let o = Command::new(env!("CARGO_BIN_EXE_dicetest"))
+        .current_dir(root())
+        .args(args)
+        .output()
+        .expect("dicetest runs");
+    std::fs::create_dir_all(out).expect("out");
+    std::fs::write(out.join("dicetest.stdout"), &o.stdout).expect("stdout");
+    std::fs::write(out.join("dicetest.stderr"), &o.stderr).expect("stderr");
+    o.status.code().unwrap_or(-1)
+}
+
+fn build_dut_sim() {
+    let status = Command::new(env!("CARGO"))
+        .current_dir(root())
+        .args(["build", "-q", "-p", "dut-sim"])
+        .status()
+        .expect("cargo runs");
+    assert!(status.success(), "building dut-sim failed");
+}
+
+fn have(program: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {program}")])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// One run: its name, the folder it writes, and whether it must have produced files.
+struct Run {
+    name: &'static str,
+    out: PathBuf,
+    code: i32,
+}
+
+fn runs(dir: &Path) -> Vec<Run> {
+    let sim = profile(dir, "sim", "");
+    let dut_sim = profile(dir, "dut-sim", "");
+    let mut runs = Vec::new();
+    let mut go = |name: &'static str, args: Vec<String>| {
+        let out = dir.join(name);
+        let mut a: Vec<&str> = args.iter().map(String::as_str).collect();
+        let o = out.display().to_string();
+        a.extend(["--out", o.as_str()]);
+        let code = dicetest(&out, &a);
+        runs.push(Run { name, out, code });
+    };
+    let cases = |ids: &[&str]| -> Vec<String> {
+        ids.iter()
+            .flat_map(|c| ["--case".to_string(), (*c).to_string()])
+            .collect()
+    };
+    let mut a = vec!["run".into(), "--dut".into(), sim.display().to_string()];
+    a.extend(cases(&[
+        "CK-01", "HS-01", "HS-02", "COAPS-01", "RES-01", "ALRT-01", "ALRT-05", "DOS-02",
+    ]));
+    go("suite-sim", a);
+
+    let mut a = vec!["run".into(), "--dut".into(), dut_sim.display().to_string()];
+    a.extend(cases(&["HS-01", "COAPS-01", "ALRT-05"]));
+    go("suite-dut-sim", a);
+
+    if have("gnutls-cli") {
+        let gnutls = profile(dir, "gnutls", "");
+        go(
+            "interop",
+            vec![
+                "interop".into(),
+                "--client".into(),
+                gnutls.display().to_string(),
+                "--server".into(),
+                dut_sim.display().to_string(),
+                "--case".into(),
+                "INT-EMS-01".into(),
+            ],
+        );
+    } else {
+        eprintln!("gnutls-cli not installed: no interop session searched");
+    }
+
+    // A campaign that finds something, so findings and reproducers are written too.
+    let faulty = profile(dir, "sim", "");
+    let text = std::fs::read_to_string(&faulty)
+        .expect("copy")
+        .replace(
+            "faults: []",
+            "faults: [no_replay_window, accept_unencrypted_finished]",
+        )
+        .replace("name: sim", "name: sim-faulty");
+    let faulty = dir.join("sim-faulty.yaml");
+    std::fs::write(&faulty, text).expect("faulty profile");
+    go(
+        "fuzz",
+        vec![
+            "fuzz".into(),
+            "--dut".into(),
+            faulty.display().to_string(),
+            "--iterations".into(),
+            "300".into(),
+            "--seed".into(),
+            "7".into(),
+        ],
+    );
+    runs
+}
+
+#[test]
+fn the_search_finds_every_form_of_the_psk_when_it_is_there() {
+    let dir = scratch("planted");
+    std::fs::create_dir_all(dir.join("deep")).expect("dir");
+    for (form, needle) in psk_forms() {
+        let mut junk = vec![0u8, 0xff, 7];
+        junk.extend(&needle);
+        junk.extend([1, 2, 3]);
+        std::fs::write(dir.join("deep").join(form), &junk).expect("plant");
+    }
+    let hits = find(&dir, &psk_forms());
+    assert_eq!(hits.len(), psk_forms().len(), "{hits:?}");
+    for (f, form) in &hits {
+        assert!(f.ends_with(form), "{} found in {}", form, f.display());
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn no_output_of_any_command_contains_the_psk_and_key_logs_appear_only_on_request() {
+    build_dut_sim();
+    let dir = scratch("runs");
+    let runs = runs(&dir);
+    let mut needles = psk_forms();
+    needles.push(("key log", KEYLOG_NEEDLE.to_vec()));
+    for r in &runs {
+        // Exit 1 is fine (verdicts against the baseline; a campaign's findings); 2 is not.
+        assert!(
+            matches!(r.code, 0 | 1),
+            "{} exited {}: {}",
+            r.name,
+            r.code,
+            std::fs::read_to_string(r.out.join("dicetest.stderr")).unwrap_or_default()
+        );
+        let written = files(&r.out);
+        assert!(
+            written.len() > 4,
+            "{} wrote almost nothing: {written:?}",
+            r.name
+        );
+        let hits = find(&r.out, &needles);
+        assert!(
+            hits.is_empty(),
+            "{}: secrets in its output: {:?}",
+            r.name,
+            hits
+        );
+        let said = std::fs::read_to_string(r.out.join("dicetest.stdout")).unwrap_or_default();
+        eprintln!(
+            "{}: {} files, no secret; {}",
+            r.name,
+            written.len(),
+            said.lines()
+                .rev()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or_default()
+        );
+    }
+    // The campaign found its faults, so reproducers and their captures were searched too.
+    let fuzz = runs.iter().find(|r| r.name == "fuzz").expect("fuzz run");
+    let reproducers = files(&fuzz.out)
+        .into_iter()
+        .filter(|f| f.extension().is_some_and(|e| e == "yaml"))
+        .count();
+    assert!(reproducers > 0, "the campaign wrote no reproducer");
+
+    // With --keylog the key log is there (in the capture), and the PSK still is not.
+    let sim = profile(&dir, "sim", "");
+    let out = dir.join("keylog");
+    let o = out.display().to_string();
+    let s = sim.display().to_string();
+    let code = dicetest(
+        &out,
+        &[
+            "run", "--dut", &s, "--case", "HS-01", "--keylog", "--out", &o,
+        ],
+    );
+    assert_eq!(code, 0);
+    let hits = find(&out, &needles);
+    assert!(
+        hits.iter()
+            .any(|(f, form)| *form == "key log" && f.extension().is_some_and(|e| e == "pcapng")),
+        "--keylog wrote no key log into the capture: {hits:?}"
+    );
+    assert!(
+        hits.iter().all(|(_, form)| *form == "key log"),
+        "the PSK leaked with --keylog: {hits:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
