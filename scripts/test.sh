@@ -3,8 +3,9 @@
 # On a fresh Debian 12 machine it installs every third-party peer the tests use, then checks
 # formatting and lints, runs every test (unit, property, known-answer, real-peer interop,
 # every case against the simulated board and the able-to-fail self-test), the known-answer
-# vectors through the CLI, builds both firmware images (printing their footprint) and runs
-# the whole suite against the QEMU firmware image.
+# vectors through the CLI, a bounded run of every fuzz target (scripts/fuzz.sh), builds
+# both firmware images (printing their footprint) and runs the whole suite against the QEMU
+# firmware image.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,6 +26,10 @@ cargo test -p dicetest --features probe-rs --lib farm::
 
 echo "==> dicetest vectors"
 cargo run --quiet -p dicetest -- vectors
+
+echo "==> fuzz targets (fuzz/, cargo-fuzz on stable): every parser of DUT bytes, ${FUZZ_SECONDS:-20} s each"
+(cd fuzz && cargo fmt -- --check)
+bash scripts/fuzz.sh
 
 echo "==> firmware: toolchain, both board images and their footprint (ci/footprint)"
 bash scripts/install-firmware-toolchain.sh
