@@ -462,7 +462,11 @@ fn record_finding(
             .and_then(|r| r.oracle)
             .is_some_and(|x| x.id == o.id)
     };
-    let (small, shrink_runs) = shrink(batch, &mut still);
+    let budget = match ctx.profile.kind.as_str() {
+        "sim" | "engine-sim" => super::shrink::MAX_RUNS,
+        _ => super::shrink::MAX_RUNS_REAL,
+    };
+    let (small, shrink_runs) = shrink(batch, budget, &mut still);
     // The reproducer: the shrunk batch, titled after what it shows.
     let ran = match ctx.run(&id, &small, seed, Some(&o)) {
         Ok(r) if r.oracle.as_ref().is_some_and(|x| x.id == o.id) => r,
