@@ -6,15 +6,16 @@ use crate::codec::Writer;
 use crate::config::Config;
 use crate::crypto::Drbg;
 use crate::dtls::alert;
-use crate::dtls::cookie::{Binding, CookieJar};
+use crate::dtls::cookie::CookieJar;
 use crate::dtls::epoch::WriteState;
 use crate::dtls::hello::negotiate;
-use crate::dtls::hello_reassembly::HelloReassembly;
+use crate::dtls::hello_reassembly::{AnsweredHellos, HelloReassembly};
 use crate::dtls::messages::{
     hello_verify_request_body, next_fragment, write_message, ClientHello, CLIENT_HELLO,
     HELLO_VERIFY_REQUEST,
 };
 use crate::dtls::output::Output;
+use crate::dtls::reassembly::header_overruns;
 use crate::dtls::record::{
     next_record, skip_record, RecordError, RecordHeader, ALERT, DTLS1_0, HANDSHAKE,
 };
@@ -37,10 +38,13 @@ pub struct Device<const N: usize = 4> {
     /// Fragmented ClientHellos being put together before the cookie check (bounded and
     /// shared by all peers, so the front door stays stateless per client).
     hellos: HelloReassembly,
+    /// Only with the `no_retransmission` fault: ClientHellos already answered.
+    answered_hellos: AnsweredHellos,
     sessions: [Session; N],
     coap: CoapServer,
-    /// Only with the `crash_on_unexpected_input` fault: the device has crashed and neither
-    /// answers nor retransmits any more.
+    /// Only with a crashing fault (`fragment_header_trusted`,
+    /// `unknown_content_type_crashes`): the device has crashed and neither answers nor
+    /// retransmits any more.
     crashed: bool,
     rx: [u8; RX_BUF],
     tx: [u8; TX_BUF],
@@ -68,6 +72,7 @@ impl<const N: usize> Device<N> {
             rng,
             cookies,
             hellos: HelloReassembly::default(),
+            answered_hellos: AnsweredHellos::default(),
             sessions: core::array::from_fn(|_| Session::default()),
             coap,
             crashed: false,
@@ -127,6 +132,7 @@ impl<const N: usize> Device<N> {
             rng,
             cookies,
             hellos,
+            answered_hellos,
             sessions,
             coap,
             crashed,
@@ -147,35 +153,57 @@ impl<const N: usize> Device<N> {
                     rest = r;
                     (h, fragment)
                 }
+                Err(RecordError::UnknownContentType(_))
+                    if config.faults.has(Fault::UnknownContentTypeCrashes) =>
+                {
+                    *crashed = true; // the fault: a handler read past its table
+                    return;
+                }
                 Err(RecordError::UnknownContentType(_) | RecordError::UnknownVersion(_)) => {
+                    end_on_unreadable_record(&ctx, sessions, &peer);
                     let Some(r) = skip_record(rest) else { break };
                     rest = r;
                     continue;
                 }
-                Err(RecordError::ShortHeader | RecordError::LengthBeyondDatagram) => break,
+                Err(RecordError::ShortHeader | RecordError::LengthBeyondDatagram) => {
+                    if !rest.is_empty() {
+                        end_on_unreadable_record(&ctx, sessions, &peer);
+                    }
+                    break;
+                }
             };
+            if config.faults.has(Fault::FragmentHeaderTrusted)
+                && h.content_type == HANDSHAKE
+                && h.epoch == 0
+                && header_overruns(fragment)
+            {
+                *crashed = true; // the fault: the lying header is written as it claims
+                return;
+            }
             if carries_plaintext_client_hello(&ctx, &h, fragment) {
                 let front = FrontDoor {
                     ctx: &ctx,
                     sessions,
                     cookies,
+                    answered: answered_hellos,
                     peer,
                     record: &h,
                 };
-                *crashed |= front.on_record(&mut o, hellos, fragment);
+                front.on_record(&mut o, hellos, fragment);
             } else if let Some(s) = find(sessions, &peer) {
                 s.on_record(&ctx, &mut o, coap, rx, app_buf, &h, fragment);
-                *crashed |= core::mem::take(&mut s.crashed);
-            } else {
-                // No session and no ClientHello: dropped (nothing to answer to).
-                *crashed |= config.faults.has(Fault::CrashOnUnexpectedInput);
             }
-            if *crashed {
-                return; // what was being built goes down with the device
+            // No session and no ClientHello: dropped (nothing to answer to).
+            if config.faults.has(Fault::FirstRecordOnly) {
+                break; // the fault: the rest of the datagram goes unread
             }
         }
         if let Some(s) = find(sessions, &peer) {
-            s.answer_peer_retransmission(now_ms, &mut o);
+            if config.faults.has(Fault::NoRetransmission) {
+                s.peer_retransmitted = false; // the fault: a repeated flight goes unanswered
+            } else {
+                s.answer_peer_retransmission(now_ms, &mut o);
+            }
         }
         o.flush();
     }
@@ -217,6 +245,20 @@ fn find<'s>(sessions: &'s mut [Session], peer: &PeerAddr) -> Option<&'s mut Sess
         .find(|s| !s.is_free() && s.peer == *peer)
 }
 
+/// A record of `peer` that cannot be used was discarded; with the
+/// `unreadable_record_ends_association` fault its association goes with it.
+fn end_on_unreadable_record(ctx: &Ctx<'_>, sessions: &mut [Session], peer: &PeerAddr) {
+    if ctx
+        .config
+        .faults
+        .has(Fault::UnreadableRecordEndsAssociation)
+    {
+        if let Some(s) = find(sessions, peer) {
+            s.free();
+        }
+    }
+}
+
 /// A record that carries a ClientHello in the clear: in epoch 0, or (the
 /// `accept_client_hello_in_epoch_1` fault) in a record claiming epoch 1. The first
 /// fragment decides; a fragment that reaches past its message (§4.2.3) is no ClientHello.
@@ -242,10 +284,6 @@ fn allocate(sessions: &[Session]) -> Option<usize> {
     oldest_unfinished.or_else(|| (0..sessions.len()).min_by_key(|&i| sessions[i].last_active_ms))
 }
 
-/// The TLS 1.2 version number (RFC 5246 §6.2.1), which DTLS never uses on the wire; only
-/// the `hello_verify_request_tls_version` fault sends it.
-const TLS1_2: u16 = 0x0303;
-
 /// An unprotected fatal alert answering a ClientHello that cannot go on, numbered like
 /// the HelloVerifyRequest would be (§4.2.1).
 fn plain_alert(o: &mut Output<'_>, peer: PeerAddr, seq: u64, description: u8) {
@@ -264,62 +302,47 @@ struct FrontDoor<'c, 's> {
     ctx: &'c Ctx<'c>,
     sessions: &'s mut [Session],
     cookies: &'s CookieJar,
+    answered: &'s mut AnsweredHellos,
     peer: PeerAddr,
     record: &'c RecordHeader,
 }
 
 impl FrontDoor<'_, '_> {
     /// Every ClientHello fragment of the record: a whole message goes straight to the
-    /// cookie check; pieces are put together first (§4.2.3), in the shared area. True when
-    /// the device crashed on it (the `crash_on_unexpected_input` fault).
-    fn on_record(
-        mut self,
-        o: &mut Output<'_>,
-        hellos: &mut HelloReassembly,
-        fragment: &[u8],
-    ) -> bool {
+    /// cookie check; pieces are put together first (§4.2.3), in the shared area.
+    fn on_record(mut self, o: &mut Output<'_>, hellos: &mut HelloReassembly, fragment: &[u8]) {
         let mut rest = fragment;
         while let Ok((hh, body, r)) = next_fragment(rest) {
             rest = r;
             if hh.msg_type != CLIENT_HELLO {
                 continue; // nothing else belongs in a record that opens with a ClientHello
             }
-            let crashed = if hh.is_whole() {
+            if hh.is_whole() {
                 hellos.forget(&self.peer);
-                self.on_client_hello(o, hh.message_seq, body)
-            } else if let Ok(Some((message_seq, message))) = hellos.add(self.peer, &hh, body) {
+                self.on_client_hello(o, hh.message_seq, body);
+            } else if let Ok(Some((message_seq, message))) =
+                hellos.add(self.peer, &hh, body, &self.ctx.config.faults)
+            {
                 // Fragments whose length disagrees, or that would not fit, are dropped.
-                self.on_client_hello(o, message_seq, message)
-            } else {
-                false
-            };
-            if crashed {
-                return true;
+                self.on_client_hello(o, message_seq, message);
             }
         }
-        false
     }
 
     /// A whole ClientHello: without a valid cookie it gets a HelloVerifyRequest and leaves
     /// no state; with one it starts a session. `self.record` is the record that carried
-    /// it (or its last fragment). True when the device crashed on it (a fault).
-    fn on_client_hello(&mut self, o: &mut Output<'_>, message_seq: u16, body: &[u8]) -> bool {
+    /// it (or its last fragment).
+    fn on_client_hello(&mut self, o: &mut Output<'_>, message_seq: u16, body: &[u8]) {
         let (ctx, peer, record_seq) = (self.ctx, self.peer, self.record.seq);
         let sessions = &mut *self.sessions;
         let faults = &ctx.config.faults;
         let ch = match ClientHello::parse(body) {
             Ok(ch) => ch,
-            Err(_) if faults.has(Fault::CrashOnUnexpectedInput) => return true,
             Err(_) => {
                 plain_alert(o, peer, record_seq, alert::DECODE_ERROR);
-                return false;
+                return;
             }
         };
-        if faults.has(Fault::OneAssociationAtATime)
-            && sessions.iter().any(|s| !s.is_free() && s.peer != peer)
-        {
-            return false; // busy with another peer: no answer at all
-        }
         let existing = sessions.iter().position(|s| !s.is_free() && s.peer == peer);
         if let Some(i) = existing {
             let s = &mut sessions[i];
@@ -329,31 +352,23 @@ impl FrontDoor<'_, '_> {
             {
                 // The client repeats flight 3: flight 4 went missing (§4.2.4).
                 s.peer_retransmitted = true;
-                return false;
+                return;
             }
             if s.is_connected() && *s.client_random() == ch.random {
-                return false; // a late copy of the hello that began this connection
-            }
-            if faults.has(Fault::ClientHelloEndsAssociation) {
-                s.free(); // the fault: before the new client has proved its address
+                return; // a late copy of the hello that began this connection
             }
         }
-        let bind = Binding {
-            params: !faults.has(Fault::CookieNotBoundToParams),
-            port: !faults.has(Fault::CookieNotBoundToPort),
-        };
+        let bind = !faults.has(Fault::CookieNotBoundToParams);
         let cookie_ok = faults.has(Fault::NoHelloVerifyRequest)
             || self.cookies.verify(ch.cookie, &ch, &peer, bind);
         if !cookie_ok {
+            if faults.has(Fault::NoRetransmission) && self.answered.seen_before(peer, &ch.random) {
+                return; // the fault: a repeated ClientHello gets no second answer
+            }
             let cookie = self.cookies.make(&ch, &peer, bind);
             let mut hvr = [0u8; 40];
-            let version = if faults.has(Fault::HelloVerifyRequestTlsVersion) {
-                TLS1_2
-            } else {
-                DTLS1_0
-            };
-            let Ok(n) = hello_verify_request_body(version, &cookie, &mut hvr) else {
-                return false;
+            let Ok(n) = hello_verify_request_body(&cookie, &mut hvr) else {
+                return;
             };
             let mut msg = [0u8; 52];
             let mut w = Writer::new(&mut msg);
@@ -361,7 +376,7 @@ impl FrontDoor<'_, '_> {
             // sequence number (§4.2.1, §4.2.2): a stateless server has no counters of its
             // own. For a fragmented ClientHello, the record that completed it.
             if write_message(&mut w, HELLO_VERIFY_REQUEST, message_seq, &hvr[..n]).is_err() {
-                return false;
+                return;
             }
             let len = w.len();
             let mut ws = WriteState {
@@ -376,7 +391,7 @@ impl FrontDoor<'_, '_> {
                     sessions[i].keep_hello_verify_request(ctx, peer, &msg[..len], record_seq);
                 }
             }
-            return false;
+            return;
         }
         match negotiate(ctx.config, &ch, None) {
             Err(d) => plain_alert(o, peer, record_seq, d),
@@ -388,6 +403,5 @@ impl FrontDoor<'_, '_> {
                 }
             }
         }
-        false
     }
 }

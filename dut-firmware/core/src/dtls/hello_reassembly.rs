@@ -11,6 +11,7 @@
 
 use super::messages::{HandshakeHeader, CLIENT_HELLO};
 use super::reassembly::{Reassembler, ReassemblyError};
+use crate::faults::Faults;
 use crate::peer::PeerAddr;
 
 /// ClientHellos reassembled at once, across all peers.
@@ -26,6 +27,8 @@ pub enum HelloFragmentError {
     /// The fragment disagrees with earlier fragments of the same message_seq on its length
     /// (RFC 6347 §4.2.3: every fragment repeats the message's length).
     Inconsistent,
+    /// Only with the `no_fragment_reassembly` fault: a fragment is not taken at all.
+    Fragmented,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -62,12 +65,14 @@ impl HelloReassembly {
 
     /// Adds one fragment of a ClientHello from `peer` (`next_fragment` has already
     /// checked that offset + length stays inside the message). Returns the message_seq
-    /// and body once every byte has arrived; the slot is then free again.
+    /// and body once every byte has arrived; the slot is then free again. `faults` may turn
+    /// on the reassembly bugs of [`crate::faults::Fault`].
     pub fn add(
         &mut self,
         peer: PeerAddr,
         h: &HandshakeHeader,
         body: &[u8],
+        faults: &Faults,
     ) -> Result<Option<(u16, &[u8])>, HelloFragmentError> {
         if h.msg_type != CLIENT_HELLO {
             return Err(HelloFragmentError::NotClientHello(h.msg_type));
@@ -94,7 +99,7 @@ impl HelloReassembly {
             }
         };
         let slot = &mut self.slots[i];
-        match slot.reassembler.add(h, body) {
+        match slot.reassembler.add(h, body, faults) {
             Ok(None) => Ok(None),
             Ok(Some((_, message))) => {
                 slot.peer = None;
@@ -102,7 +107,40 @@ impl HelloReassembly {
             }
             Err(ReassemblyError::TooLong(n)) => Err(HelloFragmentError::TooLong(n)),
             Err(ReassemblyError::Inconsistent) => Err(HelloFragmentError::Inconsistent),
+            Err(ReassemblyError::Fragmented) => {
+                slot.peer = None;
+                Err(HelloFragmentError::Fragmented)
+            }
         }
+    }
+}
+
+/// Only with the `no_retransmission` fault: the last ClientHellos answered with a
+/// HelloVerifyRequest, by address and random, so that a repeated one gets no second answer.
+/// A correct server keeps nothing here (RFC 6347 §4.2.1); without the `faults` feature
+/// this holds nothing at all.
+#[derive(Clone, Debug, Default)]
+pub struct AnsweredHellos {
+    #[cfg(feature = "faults")]
+    last: [Option<(PeerAddr, [u8; 32])>; HELLO_SLOTS],
+    #[cfg(feature = "faults")]
+    next: usize,
+}
+
+impl AnsweredHellos {
+    /// Whether this ClientHello was answered before; remembers it either way.
+    #[cfg_attr(not(feature = "faults"), allow(unused_variables))]
+    pub fn seen_before(&mut self, peer: PeerAddr, random: &[u8; 32]) -> bool {
+        #[cfg(feature = "faults")]
+        {
+            let entry = Some((peer, *random));
+            if self.last.contains(&entry) {
+                return true;
+            }
+            self.last[self.next % HELLO_SLOTS] = entry;
+            self.next = self.next.wrapping_add(1);
+        }
+        false
     }
 }
 
@@ -138,10 +176,18 @@ mod tests {
     fn three_fragments_in_any_order_give_the_message_back_once() {
         let mut area = HelloReassembly::default();
         let p = peer(1);
-        assert_eq!(area.add(p, &frag(30, 0, 20, 10), &MSG[20..]), Ok(None));
-        assert_eq!(area.add(p, &frag(30, 0, 0, 10), &MSG[..10]), Ok(None));
+        assert_eq!(
+            area.add(p, &frag(30, 0, 20, 10), &MSG[20..], &Faults::default()),
+            Ok(None)
+        );
+        assert_eq!(
+            area.add(p, &frag(30, 0, 0, 10), &MSG[..10], &Faults::default()),
+            Ok(None)
+        );
         assert_eq!(area.in_use(), 1);
-        let done = area.add(p, &frag(30, 0, 10, 10), &MSG[10..20]).unwrap();
+        let done = area
+            .add(p, &frag(30, 0, 10, 10), &MSG[10..20], &Faults::default())
+            .unwrap();
         assert_eq!(done, Some((0, &MSG[..])));
         assert_eq!(
             area.in_use(),
@@ -154,18 +200,22 @@ mod tests {
     fn peers_do_not_mix_and_the_oldest_slot_is_evicted() {
         let mut area = HelloReassembly::default();
         let (a, b, c) = (peer(1), peer(2), peer(3));
-        area.add(a, &frag(30, 0, 0, 10), &MSG[..10]).unwrap();
-        area.add(b, &frag(30, 0, 0, 10), &MSG[..10]).unwrap();
+        area.add(a, &frag(30, 0, 0, 10), &MSG[..10], &Faults::default())
+            .unwrap();
+        area.add(b, &frag(30, 0, 0, 10), &MSG[..10], &Faults::default())
+            .unwrap();
         // A third address takes a's slot (the oldest); b's message survives.
-        area.add(c, &frag(30, 0, 0, 10), &MSG[..10]).unwrap();
+        area.add(c, &frag(30, 0, 0, 10), &MSG[..10], &Faults::default())
+            .unwrap();
         assert_eq!(area.in_use(), HELLO_SLOTS);
         assert_eq!(
-            area.add(b, &frag(30, 0, 10, 20), &MSG[10..]).unwrap(),
+            area.add(b, &frag(30, 0, 10, 20), &MSG[10..], &Faults::default())
+                .unwrap(),
             Some((0, &MSG[..])),
             "b's first piece survived"
         );
         assert_eq!(
-            area.add(a, &frag(30, 0, 10, 20), &MSG[10..]),
+            area.add(a, &frag(30, 0, 10, 20), &MSG[10..], &Faults::default()),
             Ok(None),
             "a starts over: its first piece was evicted"
         );
@@ -177,24 +227,26 @@ mod tests {
         let p = peer(1);
         let long = super::super::reassembly::REASSEMBLY_BUF as u32 + 1;
         assert_eq!(
-            area.add(p, &frag(long, 0, 0, 1), &[0]),
+            area.add(p, &frag(long, 0, 0, 1), &[0], &Faults::default()),
             Err(HelloFragmentError::TooLong(long))
         );
         assert_eq!(area.in_use(), 0, "a too-long message takes no slot");
-        area.add(p, &frag(30, 0, 0, 10), &MSG[..10]).unwrap();
+        area.add(p, &frag(30, 0, 0, 10), &MSG[..10], &Faults::default())
+            .unwrap();
         assert_eq!(
-            area.add(p, &frag(31, 0, 10, 10), &MSG[10..20]),
+            area.add(p, &frag(31, 0, 10, 10), &MSG[10..20], &Faults::default()),
             Err(HelloFragmentError::Inconsistent)
         );
         let mut other = frag(30, 0, 10, 10);
         other.msg_type = 16;
         assert_eq!(
-            area.add(p, &other, &MSG[10..20]),
+            area.add(p, &other, &MSG[10..20], &Faults::default()),
             Err(HelloFragmentError::NotClientHello(16))
         );
         // The consistent fragments still complete the message.
         assert_eq!(
-            area.add(p, &frag(30, 0, 10, 20), &MSG[10..]).unwrap(),
+            area.add(p, &frag(30, 0, 10, 20), &MSG[10..], &Faults::default())
+                .unwrap(),
             Some((0, &MSG[..]))
         );
     }
@@ -203,9 +255,13 @@ mod tests {
     fn a_new_message_seq_starts_the_message_over_and_forget_frees_the_slot() {
         let mut area = HelloReassembly::default();
         let p = peer(1);
-        area.add(p, &frag(30, 0, 0, 20), &MSG[..20]).unwrap();
+        area.add(p, &frag(30, 0, 0, 20), &MSG[..20], &Faults::default())
+            .unwrap();
         // message_seq 1 (the ClientHello with the cookie): the old bytes do not count.
-        assert_eq!(area.add(p, &frag(30, 1, 20, 10), &MSG[20..]), Ok(None));
+        assert_eq!(
+            area.add(p, &frag(30, 1, 20, 10), &MSG[20..], &Faults::default()),
+            Ok(None)
+        );
         area.forget(&p);
         assert_eq!(area.in_use(), 0);
     }

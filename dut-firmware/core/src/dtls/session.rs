@@ -15,8 +15,7 @@ use sha2::{Digest, Sha256};
 
 use super::alert;
 use super::early::EarlyRecords;
-use super::epoch::{ReadState, WriteState};
-use super::held_plaintext::HeldPlaintext;
+use super::epoch::{open_ignoring_tag, ReadState, WriteState};
 use super::hello::{negotiate, Negotiated};
 use super::messages::{
     self, parse_psk_client_key_exchange, server_hello_body, write_message, ClientHello,
@@ -133,11 +132,6 @@ pub struct Session {
     server_verify_data: [u8; 12],
     /// The peer repeated its previous flight in the datagram being processed.
     pub peer_retransmitted: bool,
-    /// Only with the `crash_on_unexpected_input` fault: this session's input crashed the
-    /// device (the device reads and clears it).
-    pub crashed: bool,
-    /// Only with the `accept_plaintext_records` fault: plaintext data from the handshake.
-    held: HeldPlaintext,
 }
 
 impl core::fmt::Debug for Session {
@@ -181,8 +175,6 @@ impl Default for Session {
             client_verify_data: [0; 12],
             server_verify_data: [0; 12],
             peer_retransmitted: false,
-            crashed: false,
-            held: HeldPlaintext::default(),
         }
     }
 }
@@ -262,14 +254,9 @@ impl Session {
             // The server's epoch-0 numbering continues from the ClientHello's record
             // number, as the stateless HelloVerifyRequest reused the first one's (§4.2.1):
             // no sequence number is used twice.
-            let seq = if ctx.faults().has(Fault::OwnRecordNumbersAfterCookie) {
-                1
-            } else {
-                ch_record_seq
-            };
             self.write = WriteState {
                 epoch: 0,
-                seq,
+                seq: ch_record_seq,
                 keys: None,
             };
         }
@@ -287,7 +274,12 @@ impl Session {
         // Our message_seq continues from the client's: the ServerHello answering the
         // second ClientHello (message_seq 1) is 1 (§4.2.2, as a stateless server must).
         self.next_receive_seq = ch_message_seq.wrapping_add(1);
-        self.next_send_seq = ch_message_seq;
+        self.next_send_seq =
+            if ctx.faults().has(Fault::ServerHelloNumberedFromZero) && !renegotiation {
+                0 // the fault: as if no HelloVerifyRequest had been sent
+            } else {
+                ch_message_seq
+            };
 
         let mut verify = [0u8; 24];
         verify[..12].copy_from_slice(&self.client_verify_data);
@@ -298,23 +290,11 @@ impl Session {
             // RFC 5746 §3.7: client_verify_data || server_verify_data.
             (true, true) => Some(&verify),
         };
-        // No session id: the device keeps no session cache (RFC 5246 §7.4.1.3).
-        let mut fresh_id = [0u8; 32];
-        let session_id: &[u8] = if !ctx.faults().has(Fault::SessionIdWithoutCache) {
-            &[]
-        } else if !ch.session_id.is_empty() {
-            ch.session_id
-        } else {
-            out.rng.fill(&mut fresh_id);
-            &fresh_id
-        };
         let mut body = [0u8; 96];
         let Ok(n) = server_hello_body(
             &ServerHelloParams {
                 random: &self.server_random,
-                session_id,
                 cipher_suite: neg.suite,
-                compression_method: neg.compression_method,
                 extended_master_secret: neg.extended_master_secret,
                 renegotiation_info: ri,
             },
@@ -349,6 +329,10 @@ impl Session {
     }
 
     fn start_timer(&mut self, ctx: &Ctx<'_>) {
+        if ctx.faults().has(Fault::NoRetransmission) {
+            self.timer = None; // the fault: every flight is sent once
+            return;
+        }
         let t = ctx.config.timers.initial_ms;
         self.timer = Some(Timer {
             deadline_ms: ctx.now_ms.saturating_add(t),
@@ -461,6 +445,7 @@ impl Session {
                 None => fragment,
                 Some(keys) => {
                     if h.version != DTLS1_2 {
+                        self.end_on_unreadable_record(ctx);
                         return;
                     }
                     let faults = ctx.faults();
@@ -482,8 +467,19 @@ impl Session {
                         version: h.version,
                     };
                     // §4.1.2.7: a record that does not authenticate is dropped silently.
-                    let Some(range) = keys.open(&rc, buf) else {
-                        return;
+                    let range = match keys.open(&rc, buf) {
+                        Some(range) => range,
+                        None if faults.has(Fault::RecordTagNotChecked) => {
+                            buf.copy_from_slice(fragment);
+                            match open_ignoring_tag(keys, &rc, buf) {
+                                Some(range) => range,
+                                None => return,
+                            }
+                        }
+                        None => {
+                            self.end_on_unreadable_record(ctx);
+                            return;
+                        }
                     };
                     if use_window {
                         self.read.window.mark(h.seq);
@@ -497,22 +493,30 @@ impl Session {
             if self.read.epoch != epoch_before {
                 self.replay_early_records(ctx, out, app, rx, app_buf);
             }
-            if self.is_connected() {
-                // Only with the `accept_plaintext_records` fault is anything held.
-                if let Some(held) = self.held.take() {
-                    self.deliver(ctx, out, app, app_buf, held.data());
-                }
-            }
         } else if h.epoch.wrapping_add(1) == self.read.epoch && self.read.epoch == 1 {
-            self.on_previous_epoch(ctx, out, app, app_buf, h, fragment);
+            self.on_previous_epoch(ctx, out, h, fragment);
         } else if h.epoch == self.read.epoch.wrapping_add(1) && self.awaits_change_cipher_spec() {
             // §4.1: a record of the next epoch before the ChangeCipherSpec (typically the
             // Finished, reordered) may be kept until the epoch changes. Kept unread: it is
             // authenticated only then. When there is no room it is dropped and the client's
             // retransmission brings it again.
+            if ctx.faults().has(Fault::UnreadableRecordEndsAssociation) {
+                self.free(); // the fault: not readable yet, so held against the peer
+                return;
+            }
             let _ = self.early.keep(h, fragment);
+        } else {
+            // Any other epoch: discarded (§4.1).
+            self.end_on_unreadable_record(ctx);
         }
-        // Any other epoch: discarded (§4.1).
+    }
+
+    /// A record that cannot be used was discarded; with the
+    /// `unreadable_record_ends_association` fault the association goes with it.
+    fn end_on_unreadable_record(&mut self, ctx: &Ctx<'_>) {
+        if ctx.faults().has(Fault::UnreadableRecordEndsAssociation) {
+            self.free();
+        }
     }
 
     /// The handshake is at the point where the client's ChangeCipherSpec comes next or
@@ -545,27 +549,17 @@ impl Session {
     }
 
     /// A plaintext epoch-0 record after our read side moved to epoch 1: a retransmission
-    /// of the client's flight 5, or (with a fault) an unencrypted Finished, a second
-    /// ChangeCipherSpec, or plaintext data or alerts.
+    /// of the client's flight 5, or (with the fault) an unencrypted Finished.
     fn on_previous_epoch(
         &mut self,
         ctx: &Ctx<'_>,
         out: &mut Output<'_>,
-        app: &mut dyn Application,
-        app_buf: &mut [u8],
         h: &RecordHeader,
         fragment: &[u8],
     ) {
-        let faults = ctx.faults();
         match h.content_type {
             CHANGE_CIPHER_SPEC if self.state == State::Connected => {
                 self.peer_retransmitted = true;
-            }
-            CHANGE_CIPHER_SPEC if faults.has(Fault::EveryChangeCipherSpecMovesEpoch) => {
-                self.on_plaintext(ctx, out, app, app_buf, h.epoch, h.content_type, fragment);
-            }
-            ALERT | APPLICATION_DATA if faults.has(Fault::AcceptPlaintextRecords) => {
-                self.on_plaintext(ctx, out, app, app_buf, h.epoch, h.content_type, fragment);
             }
             HANDSHAKE => {
                 let mut rest = fragment;
@@ -614,11 +608,7 @@ impl Session {
                     }
                     return;
                 }
-                // The fault: a repeated one moves the epoch again (the pending keys stay
-                // until Finished, so the next epoch gets the same ones).
-                let again = self.state == State::WaitFinished
-                    && ctx.faults().has(Fault::EveryChangeCipherSpecMovesEpoch);
-                if self.state == State::WaitChangeCipherSpec || again {
+                if self.state == State::WaitChangeCipherSpec {
                     if let Some((client, _)) = &self.pending {
                         self.read = ReadState {
                             epoch: self.read.epoch.wrapping_add(1),
@@ -631,57 +621,67 @@ impl Session {
                 // Elsewhere a CCS is a reordered or repeated one: ignored (an early CCS
                 // before the keys exist, the CVE-2014-0224 pattern, changes nothing).
             }
-            ALERT => self.on_alert(ctx, out, epoch, payload),
+            ALERT => self.on_alert(out, epoch, payload),
             HANDSHAKE => self.on_handshake(ctx, out, epoch, payload),
             APPLICATION_DATA => {
+                if self.state == State::WaitFinished
+                    && epoch > 0
+                    && ctx.faults().has(Fault::ApplicationDataBeforeFinished)
+                {
+                    self.on_early_application_data(ctx, out, app, app_buf, payload);
+                    return;
+                }
                 // Only protected, after the handshake (RFC 6347 §4.1, RFC 5246 §7.4.9:
                 // no application data before Finished).
                 if self.state != State::Connected || epoch == 0 {
-                    if !ctx.faults().has(Fault::AcceptPlaintextRecords) {
-                        return;
-                    }
-                    if self.state != State::Connected {
-                        // The fault: handed to the application once the handshake is done.
-                        self.held.keep(payload);
-                        return;
+                    return;
+                }
+                if let Some(n) = app.on_data(ctx.now_ms, &self.peer, payload, app_buf) {
+                    if let Some(resp) = app_buf.get(..n) {
+                        out.retarget(self.peer);
+                        out.record(&mut self.write, APPLICATION_DATA, resp);
                     }
                 }
-                self.deliver(ctx, out, app, app_buf, payload);
             }
             _ => {}
         }
     }
 
-    /// Application data to the application, and its answer back under our keys.
-    fn deliver(
+    /// The `application_data_before_finished` fault: data from a client whose Finished has
+    /// not been verified is delivered, and answered at once under the keys just derived
+    /// (the next epoch, from sequence number 0, which the Finished will then use again).
+    fn on_early_application_data(
         &mut self,
         ctx: &Ctx<'_>,
         out: &mut Output<'_>,
         app: &mut dyn Application,
         app_buf: &mut [u8],
-        data: &[u8],
+        payload: &[u8],
     ) {
-        if let Some(n) = app.on_data(ctx.now_ms, &self.peer, data, app_buf) {
-            if let Some(resp) = app_buf.get(..n) {
-                out.retarget(self.peer);
-                out.record(&mut self.write, APPLICATION_DATA, resp);
-            }
-        }
+        let Some((_, server_keys)) = &self.pending else {
+            return;
+        };
+        let Some(n) = app.on_data(ctx.now_ms, &self.peer, payload, app_buf) else {
+            return;
+        };
+        let Some(resp) = app_buf.get(..n) else {
+            return;
+        };
+        let mut w = WriteState {
+            epoch: self.write.epoch.wrapping_add(1),
+            seq: 0,
+            keys: Some(server_keys.clone()),
+        };
+        out.retarget(self.peer);
+        out.record(&mut w, APPLICATION_DATA, resp);
     }
 
-    fn on_alert(&mut self, ctx: &Ctx<'_>, out: &mut Output<'_>, epoch: u16, payload: &[u8]) {
+    fn on_alert(&mut self, out: &mut Output<'_>, epoch: u16, payload: &[u8]) {
         let [level, description] = payload else {
             return;
         };
-        let faults = ctx.faults();
-        if faults.has(Fault::IgnoreAlerts) {
-            return;
-        }
         // Unprotected alerts after the handshake could be forged by anyone: ignored.
-        if epoch == 0
-            && self.state == State::Connected
-            && !faults.has(Fault::AcceptPlaintextRecords)
-        {
+        if epoch == 0 && self.state == State::Connected {
             return;
         }
         if *description == alert::CLOSE_NOTIFY {
@@ -707,15 +707,17 @@ impl Session {
                 // RFC 5246 §7.4.1.1: HelloRequest is the server's, may come at any time, is
                 // outside the message order and the transcript. From a client it asks for
                 // nothing the device does: ignored, and not taken for a repeated flight.
-                if ctx.faults().has(Fault::CrashOnUnexpectedInput) {
-                    self.crashed = true;
-                    return;
-                }
                 continue;
             }
             if hh.msg_type == CLIENT_HELLO && epoch > 0 && self.state == State::Connected {
                 self.on_renegotiation(ctx, out, &hh, body);
                 return;
+            }
+            if self.state == State::Connected
+                && ctx.faults().has(Fault::NewMessageTakenForRetransmission)
+            {
+                self.peer_retransmitted = true; // the fault: whatever its message_seq
+                continue;
             }
             if hh.message_seq < self.next_receive_seq {
                 // An old message: the client repeats its flight (§4.2.4).
@@ -723,10 +725,13 @@ impl Session {
                 continue;
             }
             if hh.message_seq > self.next_receive_seq {
-                continue; // a later message: dropped, the flight will come again
+                if !ctx.faults().has(Fault::MessageSeqNotChecked) {
+                    continue; // a later message: dropped, the flight will come again
+                }
+                self.next_receive_seq = hh.message_seq; // the fault: the gap is skipped
             }
             let mut msg = [0u8; MESSAGE_BUF];
-            let (msg_type, len) = match self.reassembly.add(&hh, body) {
+            let (msg_type, len) = match self.reassembly.add(&hh, body, ctx.faults()) {
                 Ok(None) => continue,
                 Ok(Some((t, m))) => {
                     if m.len() > MESSAGE_BUF {
@@ -743,7 +748,11 @@ impl Session {
                     msg[..m.len()].copy_from_slice(m);
                     (t, m.len())
                 }
-                Err(ReassemblyError::TooLong(_)) | Err(ReassemblyError::Inconsistent) => {
+                Err(
+                    ReassemblyError::TooLong(_)
+                    | ReassemblyError::Inconsistent
+                    | ReassemblyError::Fragmented,
+                ) => {
                     self.fatal(out, alert::HANDSHAKE_FAILURE);
                     return;
                 }
@@ -837,7 +846,7 @@ impl Session {
         let hash: [u8; 32] = self.transcript.clone().finalize().into();
         let expected = verify_data(&self.master, true, &hash);
         // RFC 5246 §7.4.9: a wrong verify_data ends the handshake with decrypt_error.
-        if !ct_eq(body, &expected) && !ctx.faults().has(Fault::SkipFinishedCheck) {
+        if !ct_eq(body, &expected) {
             self.fatal(out, alert::DECRYPT_ERROR);
             return;
         }
