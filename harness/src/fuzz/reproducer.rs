@@ -283,3 +283,70 @@ pub fn write(
     std::fs::write(out.join(&files.trace), redactor.apply(&text))?;
     Ok(files)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fuzz::exchange::{compile, Batch, Env, Exchange, Template};
+    use crate::fuzz::mutate::Op;
+
+    fn env() -> Env {
+        Env {
+            cookie: true,
+            probe: true,
+            coap: true,
+            probe_uri: "/.well-known/core".into(),
+        }
+    }
+
+    #[test]
+    fn a_batch_reads_back_as_the_same_case() {
+        let tricky = "a: b # \"c\" \\ 'd' true 0x12 - [e]";
+        let batch = Batch {
+            exchanges: vec![
+                Exchange {
+                    template: Template::Session,
+                    target: Some(2),
+                    ops: vec![Op::Coap {
+                        field: "payload".into(),
+                        value: tricky.into(),
+                    }],
+                },
+                Exchange {
+                    template: Template::Handshake,
+                    target: Some(1),
+                    ops: vec![Op::Field {
+                        slot: 0,
+                        key: "cookie".into(),
+                        value: "0012".into(),
+                    }],
+                },
+            ],
+            liveness: true,
+        };
+        let c = compile(&batch, &env());
+        let h = Header {
+            id: "FUZZ-1-1".into(),
+            title: "t: with a colon".into(),
+            objective: "o".into(),
+            refs: vec!["RFC 6347 §4.1".into()],
+            level: Level::MUST,
+            claims: vec!["coap".into()],
+        };
+        let case = case_of(&c, &h);
+        let yaml = to_yaml(&case, "a comment\nof two lines").unwrap();
+        assert!(
+            yaml.starts_with("# a comment\n# of two lines\nid: FUZZ-1-1\n"),
+            "{yaml}"
+        );
+        let back = load(&yaml, Path::new("x.yaml")).unwrap_or_else(|e| panic!("{e}\n{yaml}"));
+        let a = tidy(serde_json::to_value(&case).unwrap());
+        let b = tidy(serde_json::to_value(&back.case).unwrap());
+        assert_eq!(a, b, "{yaml}");
+        assert!(
+            yaml.contains("cookie: \"0012\""),
+            "hex stays a string: {yaml}"
+        );
+        assert!(yaml.contains("coap: {}"), "{yaml}");
+    }
+}
