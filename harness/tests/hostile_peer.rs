@@ -26,7 +26,7 @@ const CASES: &[&str] = &[
 /// Resident memory the harness may reach while the peer floods it. Its own steady state
 /// is a few tens of MB; a buffer that grows with what the peer sends crosses this within
 /// the run (the peer sends well over 100 MB).
-const RSS_CEILING_KIB: u64 = 400 * 1024;
+const RSS_CEILING_KIB: u64 = 256 * 1024;
 
 /// Largest evidence file a case may leave behind (its trace is capped).
 const EVIDENCE_CEILING: u64 = 2 * 1024 * 1024;

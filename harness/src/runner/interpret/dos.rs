@@ -208,6 +208,32 @@ mod tests {
     }
 
     #[test]
+    fn the_loader_checks_a_flood_step() {
+        use crate::cases::load::load_case_str;
+        let case = |flood: &str| {
+            load_case_str(
+                std::path::Path::new("f.yaml"),
+                &format!(
+                    "id: F-01\ntitle: t\nobjective: o\nrefs: [\"RFC 6347 §4.2.1\"]\nlevel: SHOULD\n\
+                     dut: {{role: server}}\nsteps:\n  - flood: {flood}\n"
+                ),
+            )
+        };
+        assert!(
+            case("{client_hellos: 10, source_ports: 2, quiet: 1s, max_memory_growth: 1MB}").is_ok()
+        );
+        for bad in [
+            "{client_hellos: 0, source_ports: 2}",
+            "{client_hellos: 10, source_ports: 513}",
+            "{client_hellos: 10, source_ports: 2, quiet: soon}",
+            "{client_hellos: 10, source_ports: 2, max_memory_growth: lots}",
+            "{client_hellos: 10, source_ports: 2, rate: 5}",
+        ] {
+            assert!(case(bad).is_err(), "{bad} was accepted");
+        }
+    }
+
+    #[test]
     fn only_hello_verify_requests_and_nothing_more_pass() {
         let e = echo(vec![hvr(); 10], 0);
         assert_eq!(judge(&e, None, None).verdict, Verdict::Pass);
