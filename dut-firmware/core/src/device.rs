@@ -6,7 +6,7 @@ use crate::codec::Writer;
 use crate::config::Config;
 use crate::crypto::Drbg;
 use crate::dtls::alert;
-use crate::dtls::cookie::CookieJar;
+use crate::dtls::cookie::{Binding, CookieJar};
 use crate::dtls::epoch::WriteState;
 use crate::dtls::hello::negotiate;
 use crate::dtls::hello_reassembly::{AnsweredHellos, HelloReassembly};
@@ -42,7 +42,7 @@ pub struct Device<const N: usize = 4> {
     answered_hellos: AnsweredHellos,
     sessions: [Session; N],
     coap: CoapServer,
-    /// Only with a crashing fault (`fragment_header_trusted`,
+    /// Only with a crashing fault (`crash_on_unexpected_input`, `fragment_header_trusted`,
     /// `unknown_content_type_crashes`): the device has crashed and neither answers nor
     /// retransmits any more.
     crashed: bool,
@@ -189,11 +189,17 @@ impl<const N: usize> Device<N> {
                     peer,
                     record: &h,
                 };
-                front.on_record(&mut o, hellos, fragment);
+                *crashed |= front.on_record(&mut o, hellos, fragment);
             } else if let Some(s) = find(sessions, &peer) {
                 s.on_record(&ctx, &mut o, coap, rx, app_buf, &h, fragment);
+                *crashed |= core::mem::take(&mut s.crashed);
+            } else {
+                // No session and no ClientHello: dropped (nothing to answer to).
+                *crashed |= config.faults.has(Fault::CrashOnUnexpectedInput);
             }
-            // No session and no ClientHello: dropped (nothing to answer to).
+            if *crashed {
+                return; // what was being built goes down with the device
+            }
             if config.faults.has(Fault::FirstRecordOnly) {
                 break; // the fault: the rest of the datagram goes unread
             }
@@ -284,6 +290,10 @@ fn allocate(sessions: &[Session]) -> Option<usize> {
     oldest_unfinished.or_else(|| (0..sessions.len()).min_by_key(|&i| sessions[i].last_active_ms))
 }
 
+/// The TLS 1.2 version number (RFC 5246 §6.2.1), which DTLS never uses on the wire; only
+/// the `hello_verify_request_tls_version` fault sends it.
+const TLS1_2: u16 = 0x0303;
+
 /// An unprotected fatal alert answering a ClientHello that cannot go on, numbered like
 /// the HelloVerifyRequest would be (§4.2.1).
 fn plain_alert(o: &mut Output<'_>, peer: PeerAddr, seq: u64, description: u8) {
@@ -309,40 +319,58 @@ struct FrontDoor<'c, 's> {
 
 impl FrontDoor<'_, '_> {
     /// Every ClientHello fragment of the record: a whole message goes straight to the
-    /// cookie check; pieces are put together first (§4.2.3), in the shared area.
-    fn on_record(mut self, o: &mut Output<'_>, hellos: &mut HelloReassembly, fragment: &[u8]) {
+    /// cookie check; pieces are put together first (§4.2.3), in the shared area. True when
+    /// the device crashed on it (the `crash_on_unexpected_input` fault).
+    fn on_record(
+        mut self,
+        o: &mut Output<'_>,
+        hellos: &mut HelloReassembly,
+        fragment: &[u8],
+    ) -> bool {
         let mut rest = fragment;
         while let Ok((hh, body, r)) = next_fragment(rest) {
             rest = r;
             if hh.msg_type != CLIENT_HELLO {
                 continue; // nothing else belongs in a record that opens with a ClientHello
             }
-            if hh.is_whole() {
+            let crashed = if hh.is_whole() {
                 hellos.forget(&self.peer);
-                self.on_client_hello(o, hh.message_seq, body);
+                self.on_client_hello(o, hh.message_seq, body)
             } else if let Ok(Some((message_seq, message))) =
                 hellos.add(self.peer, &hh, body, &self.ctx.config.faults)
             {
                 // Fragments whose length disagrees, or that would not fit, are dropped.
-                self.on_client_hello(o, message_seq, message);
+                self.on_client_hello(o, message_seq, message)
+            } else {
+                false
+            };
+            if crashed {
+                return true;
             }
         }
+        false
     }
 
     /// A whole ClientHello: without a valid cookie it gets a HelloVerifyRequest and leaves
     /// no state; with one it starts a session. `self.record` is the record that carried
-    /// it (or its last fragment).
-    fn on_client_hello(&mut self, o: &mut Output<'_>, message_seq: u16, body: &[u8]) {
+    /// it (or its last fragment). True when the device crashed on it (a fault).
+    fn on_client_hello(&mut self, o: &mut Output<'_>, message_seq: u16, body: &[u8]) -> bool {
         let (ctx, peer, record_seq) = (self.ctx, self.peer, self.record.seq);
         let sessions = &mut *self.sessions;
         let faults = &ctx.config.faults;
         let ch = match ClientHello::parse(body) {
             Ok(ch) => ch,
+            Err(_) if faults.has(Fault::CrashOnUnexpectedInput) => return true,
             Err(_) => {
                 plain_alert(o, peer, record_seq, alert::DECODE_ERROR);
-                return;
+                return false;
             }
         };
+        if faults.has(Fault::OneAssociationAtATime)
+            && sessions.iter().any(|s| !s.is_free() && s.peer != peer)
+        {
+            return false; // busy with another peer: no answer at all
+        }
         let existing = sessions.iter().position(|s| !s.is_free() && s.peer == peer);
         if let Some(i) = existing {
             let s = &mut sessions[i];
@@ -352,23 +380,34 @@ impl FrontDoor<'_, '_> {
             {
                 // The client repeats flight 3: flight 4 went missing (§4.2.4).
                 s.peer_retransmitted = true;
-                return;
+                return false;
             }
             if s.is_connected() && *s.client_random() == ch.random {
-                return; // a late copy of the hello that began this connection
+                return false; // a late copy of the hello that began this connection
+            }
+            if faults.has(Fault::ClientHelloEndsAssociation) {
+                s.free(); // the fault: before the new client has proved its address
             }
         }
-        let bind = !faults.has(Fault::CookieNotBoundToParams);
+        let bind = Binding {
+            params: !faults.has(Fault::CookieNotBoundToParams),
+            port: !faults.has(Fault::CookieNotBoundToPort),
+        };
         let cookie_ok = faults.has(Fault::NoHelloVerifyRequest)
             || self.cookies.verify(ch.cookie, &ch, &peer, bind);
         if !cookie_ok {
             if faults.has(Fault::NoRetransmission) && self.answered.seen_before(peer, &ch.random) {
-                return; // the fault: a repeated ClientHello gets no second answer
+                return false; // the fault: a repeated ClientHello gets no second answer
             }
             let cookie = self.cookies.make(&ch, &peer, bind);
             let mut hvr = [0u8; 40];
-            let Ok(n) = hello_verify_request_body(&cookie, &mut hvr) else {
-                return;
+            let version = if faults.has(Fault::HelloVerifyRequestTlsVersion) {
+                TLS1_2
+            } else {
+                DTLS1_0
+            };
+            let Ok(n) = hello_verify_request_body(version, &cookie, &mut hvr) else {
+                return false;
             };
             let mut msg = [0u8; 52];
             let mut w = Writer::new(&mut msg);
@@ -376,7 +415,7 @@ impl FrontDoor<'_, '_> {
             // sequence number (§4.2.1, §4.2.2): a stateless server has no counters of its
             // own. For a fragmented ClientHello, the record that completed it.
             if write_message(&mut w, HELLO_VERIFY_REQUEST, message_seq, &hvr[..n]).is_err() {
-                return;
+                return false;
             }
             let len = w.len();
             let mut ws = WriteState {
@@ -391,7 +430,7 @@ impl FrontDoor<'_, '_> {
                     sessions[i].keep_hello_verify_request(ctx, peer, &msg[..len], record_seq);
                 }
             }
-            return;
+            return false;
         }
         match negotiate(ctx.config, &ch, None) {
             Err(d) => plain_alert(o, peer, record_seq, d),
@@ -403,5 +442,6 @@ impl FrontDoor<'_, '_> {
                 }
             }
         }
+        false
     }
 }

@@ -78,6 +78,86 @@ faults! {
     /// Answer CoAP requests with an empty token. Breaks RFC 7252 §5.3.1 (the response
     /// echoes the request's token); a client cannot match the response.
     CoapTokenNotEchoed = "coap_token_not_echoed",
+    /// Do not act on received alerts at all: close_notify is neither answered nor ends the
+    /// association, and a fatal alert does not end it either. Breaks RFC 5246 §7.2.1 (answer
+    /// close_notify with close_notify, then stop) and §7.2.2 (a fatal alert ends the
+    /// connection at once). Imitates gnutls-serv, which does not answer close_notify
+    /// (profiles/gnutls.yaml), and the "continue after alert" state-machine bugs found by
+    /// DTLS state fuzzing (Fiterău-Broştean et al., USENIX Security 2020).
+    IgnoreAlerts = "ignore_alerts",
+    /// Process unprotected epoch-0 alert and application-data records whatever the state:
+    /// plaintext data is handed to the application during the handshake and after it, and
+    /// a plaintext alert after the handshake is acted on. Breaks RFC 6347 §4.1 (records of
+    /// an epoch other than the current one are not processed; epoch 0 carries no
+    /// application data) and RFC 5246 §7.4.9 (no data before Finished). Imitates wolfSSL
+    /// CVE-2020-24585 (clear epoch-0 application data returned to the application).
+    AcceptPlaintextRecords = "accept_plaintext_records",
+    /// Do not compare the client's Finished with the expected verify_data. Breaks RFC 5246
+    /// §7.4.9 (the receiver MUST verify it): the handshake completes without proof that the
+    /// transcript was not tampered with. The bug class SMACK studied (Beurdouche et al.,
+    /// IEEE S&P 2015).
+    SkipFinishedCheck = "skip_finished_check",
+    /// Serve one peer at a time: while any association (handshake or connection) exists,
+    /// ClientHellos from other addresses get no answer at all. A client that leaves a
+    /// handshake half done (a wrong PSK) then blocks everyone until the device gives up on
+    /// it. Imitates OpenSSL's s_server and gnutls-serv (profiles/openssl.yaml,
+    /// profiles/gnutls.yaml, ALRT-03).
+    OneAssociationAtATime = "one_association_at_a_time",
+    /// Crash (stop serving and retransmitting, as a real board does until its watchdog
+    /// resets it) on input the device should discard: a record that is not a ClientHello
+    /// from a peer without a session (an early ChangeCipherSpec, a ClientKeyExchange
+    /// answering a HelloVerifyRequest), a ClientHello that does not parse, a HelloRequest
+    /// sent to the server. Breaks RFC 6347 §4.1.2.7 (invalid input is discarded, the
+    /// association and the device go on). Imitates tinydtls CVE-2017-7243 (crash on an
+    /// early ChangeCipherSpec), tinydtls issue #59 (empty ClientHello), mbedTLS
+    /// CVE-2022-35409 (cookie over-read) and gnutls-serv wedged by a stray datagram
+    /// (profiles/gnutls.yaml, SM-01).
+    CrashOnUnexpectedInput = "crash_on_unexpected_input",
+    /// Select the client's first compression method instead of null, and do not require
+    /// null to be offered. Breaks RFC 7925 §8 (no compression) and RFC 5246 §7.4.1.2 (a
+    /// ClientHello without the null method is refused). Imitates TLS stacks that negotiate
+    /// DEFLATE when both sides can (the CRIME attack, CVE-2012-4929).
+    SelectFirstCompressionMethod = "select_first_compression_method",
+    /// With no cipher suite in common, answer with the device's own first suite instead of
+    /// a handshake_failure alert. Breaks RFC 5246 §7.4.1.3 (the suite is one the client
+    /// offered) and §7.2.2.
+    SuiteNotCheckedAgainstOffer = "suite_not_checked_against_offer",
+    /// Ignore the client's secure-renegotiation signal (SCSV or renegotiation_info) and
+    /// send no renegotiation_info in the ServerHello. Breaks RFC 5746 §3.6, which RFC 7925
+    /// §17 keeps. Imitates stacks that never implemented RFC 5746.
+    NoRenegotiationInfo = "no_renegotiation_info",
+    /// Hand out session ids with no session cache behind them: the ServerHello repeats the
+    /// id the client offered (which tells the client its session is resumed) or, when none
+    /// was offered, names a fresh random one that can never be resumed. Breaks RFC 5246
+    /// §7.4.1.3 (the client's id is repeated only for a resumption; an empty id says the
+    /// session is not cached).
+    SessionIdWithoutCache = "session_id_without_cache",
+    /// Put the TLS 1.2 code point (0x0303) into the HelloVerifyRequest's server_version.
+    /// Breaks RFC 6347 §4.2.1 (DTLS 1.0, or the version of the ServerHello). Imitates code
+    /// shared with a TLS stack that fills version fields with TLS numbers.
+    HelloVerifyRequestTlsVersion = "hello_verify_request_tls_version",
+    /// The cookie is bound to the client's IP address but not its UDP port, so a spoofer
+    /// elsewhere on the same host (or behind the same NAT) can reuse a cookie it saw.
+    /// Breaks RFC 6347 §4.2.1 (the cookie proves the client can receive at its address and
+    /// port).
+    CookieNotBoundToPort = "cookie_not_bound_to_port",
+    /// Number the records of flight 4 from a counter of the device's own (1, as if the
+    /// HelloVerifyRequest had been 0) instead of the record sequence number of the
+    /// ClientHello that carried the cookie. Breaks RFC 6347 §4.2.1 (a stateless server
+    /// reuses that number so that none is used twice). Imitates OpenSSL, whose first
+    /// ServerHello record is numbered 1 (profiles/openssl.yaml, CK-12).
+    OwnRecordNumbersAfterCookie = "own_record_numbers_after_cookie",
+    /// An epoch-0 ClientHello from the address of an established association ends that
+    /// association at once, before any cookie exchange. Breaks RFC 6347 §4.2.8 (keep it
+    /// until the new client has shown it is reachable): one spoofed datagram tears down a
+    /// connection. Imitates Bouncy Castle, which ends it with internal_error
+    /// (profiles/bouncycastle.yaml, NA-01).
+    ClientHelloEndsAssociation = "client_hello_ends_association",
+    /// Every ChangeCipherSpec before Finished moves the read epoch, a repeated one included
+    /// (an epoch-0 copy, or one protected in the new epoch). Breaks RFC 6347 §4.2.5 and
+    /// §4.1 (one ChangeCipherSpec, one epoch change): the "multiple CCS" state-machine bug
+    /// shape found by DTLS state fuzzing (Fiterău-Broştean et al. 2020).
+    EveryChangeCipherSpecMovesEpoch = "every_change_cipher_spec_moves_epoch",
     // ---- Record layer, fragmentation, reordering, retransmission ----
     /// Decrypt a protected record without checking its tag: CCM-8 is counter mode, so the
     /// faulty device runs the keystream over the ciphertext and delivers whatever comes out.

@@ -627,3 +627,400 @@ fn new_message_taken_for_retransmission() {
         "new_message_taken_for_retransmission"
     )));
 }
+
+// ==== Handshake, cookies, state machine, alerts, profile ===============================
+
+/// A record in the clear, built by hand: content type, epoch 0, sequence number `seq`.
+fn plain_record(content_type: u8, seq: u8, body: &[u8]) -> Vec<u8> {
+    let mut r = vec![content_type, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, seq];
+    r.extend_from_slice(&(body.len() as u16).to_be_bytes());
+    r.extend_from_slice(body);
+    r
+}
+
+/// The body of the first handshake message of `msg_type` in the board's plaintext records.
+fn plain_message(ds: &[Vec<u8>], msg_type: u8) -> Option<Vec<u8>> {
+    ds.iter()
+        .flat_map(|d| records(d))
+        .filter(|(ct, epoch, _, f)| *ct == 22 && *epoch == 0 && f.len() >= 12)
+        .find(|(_, _, _, f)| f[0] == msg_type)
+        .map(|(_, _, _, f)| f[12..].to_vec())
+}
+
+/// (session id, cipher suite, compression method, extension types) of a ServerHello body.
+fn server_hello_fields(sh: &[u8]) -> (Vec<u8>, u16, u8, Vec<u16>) {
+    let sid_len = sh[34] as usize;
+    let sid = sh[35..35 + sid_len].to_vec();
+    let at = 35 + sid_len;
+    let suite = u16::from_be_bytes([sh[at], sh[at + 1]]);
+    let comp = sh[at + 2];
+    let mut types = Vec::new();
+    let mut rest = sh.get(at + 5..).unwrap_or(&[]);
+    while rest.len() >= 4 {
+        types.push(u16::from_be_bytes([rest[0], rest[1]]));
+        let n = u16::from_be_bytes([rest[2], rest[3]]) as usize;
+        rest = rest.get(4 + n..).unwrap_or(&[]);
+    }
+    (sid, suite, comp, types)
+}
+
+/// The ServerHello answering two identical ClientHellos edited by `edit` (the second with
+/// the cookie), or the alerts when there is none.
+fn server_hello_for(
+    faults: Faults,
+    seed: u64,
+    edit: &dyn Fn(&mut dicetest::wire::ClientHello),
+) -> Result<(Vec<u8>, u16, u8, Vec<u16>), Vec<(u8, u8)>> {
+    let mut net = Net::new(board_with(faults), client(seed));
+    let hvr = send_hello(&mut net, edit, SendOptions::default());
+    assert_eq!(plain_handshake_types(&hvr), vec![3]);
+    let answer = send_hello(&mut net, edit, SendOptions::default());
+    plain_message(&answer, 2)
+        .map(|sh| server_hello_fields(&sh))
+        .ok_or_else(|| plain_alerts(&answer))
+}
+
+/// A second client, at another port of the same address, sends `datagram`.
+fn from_other_port(net: &mut Net, datagram: &[u8]) -> Vec<Vec<u8>> {
+    let other: std::net::SocketAddr = "127.0.0.1:40001".parse().unwrap();
+    net.board
+        .handle_datagram(net.now_ms, other, datagram)
+        .into_iter()
+        .map(|x| x.1)
+        .collect()
+}
+
+fn connected(net: &Net) -> bool {
+    net.board.device().sessions().any(|s| s.connected)
+}
+
+// ---- ignore_alerts -------------------------------------------------------------------
+
+/// How many datagrams answer the client's close_notify, and whether the board still holds
+/// the connection.
+fn close_notify_answer(faults: Faults) -> (usize, bool) {
+    let mut net = Net::new(board_with(faults), client(40));
+    assert!(net.handshake());
+    net.client.close();
+    let mut answers = Vec::new();
+    while let Some(d) = net.client.poll_transmit() {
+        answers.extend(net.deliver_to_board(&d));
+    }
+    (answers.len(), connected(&net))
+}
+
+#[test]
+fn ignore_alerts() {
+    assert_eq!(close_notify_answer(Faults::default()), (1, false));
+    assert_eq!(close_notify_answer(with("ignore_alerts")), (0, true));
+}
+
+// ---- accept_plaintext_records --------------------------------------------------------
+
+fn answers_to_plaintext_request(faults: Faults) -> usize {
+    let mut net = Net::new(board_with(faults), client(41));
+    assert!(net.handshake());
+    let request = coap(0, 1, 11, &[3], &["light"], b"");
+    net.deliver_to_board(&plain_record(23, 50, &request)).len()
+}
+
+#[test]
+fn accept_plaintext_records() {
+    assert_eq!(answers_to_plaintext_request(Faults::default()), 0);
+    assert_eq!(
+        answers_to_plaintext_request(with("accept_plaintext_records")),
+        1
+    );
+}
+
+// ---- skip_finished_check -------------------------------------------------------------
+
+/// Flight 5 with a Finished of zeros: the board's plaintext alerts, and whether it connected.
+fn wrong_finished(faults: Faults) -> (Vec<(u8, u8)>, bool) {
+    let mut net = Net::new(board_with(faults), client(42));
+    up_to_flight_4(&mut net);
+    let c = &mut net.client;
+    c.begin_flight(5);
+    let cke = c.default_client_key_exchange().unwrap();
+    c.send_handshake(
+        &HandshakeMessage::ClientKeyExchange(cke),
+        &SendOptions::default(),
+    );
+    c.send_change_cipher_spec(&RecordOverrides::default());
+    let finished = Finished {
+        verify_data: vec![0; 12],
+    };
+    c.send_handshake(
+        &HandshakeMessage::Finished(finished),
+        &SendOptions::default(),
+    );
+    let answers = deliver_client_datagrams(&mut net);
+    (plain_alerts(&answers), connected(&net))
+}
+
+#[test]
+fn skip_finished_check() {
+    assert_eq!(wrong_finished(Faults::default()), (vec![(2, 51)], false));
+    assert_eq!(wrong_finished(with("skip_finished_check")), (vec![], true));
+}
+
+// ---- one_association_at_a_time -------------------------------------------------------
+
+/// A second client's first ClientHello while the first client is half through its
+/// handshake: the board's answers to it.
+fn second_client_answer(faults: Faults) -> Vec<u8> {
+    let mut net = Net::new(board_with(faults), client(43));
+    up_to_flight_4(&mut net);
+    let mut other = client(44);
+    other.start(net.now());
+    let hello = other.poll_transmit().unwrap();
+    plain_handshake_types(&from_other_port(&mut net, &hello))
+}
+
+#[test]
+fn one_association_at_a_time() {
+    assert_eq!(second_client_answer(Faults::default()), vec![3]);
+    assert_eq!(
+        second_client_answer(with("one_association_at_a_time")),
+        Vec::<u8>::new()
+    );
+}
+
+// ---- crash_on_unexpected_input -------------------------------------------------------
+
+fn serves_after_a_stray_change_cipher_spec(faults: Faults) -> bool {
+    let mut net = Net::new(board_with(faults), client(45));
+    assert!(net.deliver_to_board(&plain_record(20, 0, &[1])).is_empty());
+    net.handshake()
+}
+
+#[test]
+fn crash_on_unexpected_input() {
+    assert!(serves_after_a_stray_change_cipher_spec(Faults::default()));
+    assert!(!serves_after_a_stray_change_cipher_spec(with(
+        "crash_on_unexpected_input"
+    )));
+    // An empty ClientHello: an alert, or (crashed) nothing, then nothing ever again.
+    let mut net = Net::new(board_with(with("crash_on_unexpected_input")), client(46));
+    let empty = [
+        22, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 12, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    ];
+    assert!(net.deliver_to_board(&empty).is_empty());
+    assert_eq!(net.board.poll_timeout(), None);
+    assert!(!net.handshake());
+    let mut net = Net::new(board_with(Faults::default()), client(46));
+    assert_eq!(plain_alerts(&net.deliver_to_board(&empty)), vec![(2, 50)]);
+}
+
+// ---- select_first_compression_method -------------------------------------------------
+
+#[test]
+fn select_first_compression_method() {
+    use dicetest::wire::CompressionMethod;
+    let deflate_first = |ch: &mut dicetest::wire::ClientHello| {
+        ch.compression_methods = vec![CompressionMethod::Deflate, CompressionMethod::Null]
+    };
+    let deflate_only = |ch: &mut dicetest::wire::ClientHello| {
+        ch.compression_methods = vec![CompressionMethod::Deflate]
+    };
+    let off = Faults::default();
+    let on = with("select_first_compression_method");
+    assert_eq!(server_hello_for(off, 47, &deflate_first).unwrap().2, 0);
+    assert_eq!(server_hello_for(on, 47, &deflate_first).unwrap().2, 1);
+    assert_eq!(server_hello_for(off, 47, &deflate_only), Err(vec![(2, 47)]));
+    assert_eq!(server_hello_for(on, 47, &deflate_only).unwrap().2, 1);
+}
+
+// ---- suite_not_checked_against_offer -------------------------------------------------
+
+#[test]
+fn suite_not_checked_against_offer() {
+    let rsa_only = |ch: &mut dicetest::wire::ClientHello| {
+        ch.cipher_suites = vec![dicetest::wire::CipherSuite::from(0x002f)]
+    };
+    assert_eq!(
+        server_hello_for(Faults::default(), 48, &rsa_only),
+        Err(vec![(2, 40)])
+    );
+    let on = with("suite_not_checked_against_offer");
+    assert_eq!(server_hello_for(on, 48, &rsa_only).unwrap().1, 0xC0A8);
+}
+
+// ---- no_renegotiation_info -----------------------------------------------------------
+
+#[test]
+fn no_renegotiation_info() {
+    let has_ri = |f: Faults| {
+        server_hello_for(f, 49, &|_| {})
+            .unwrap()
+            .3
+            .contains(&0xff01)
+    };
+    assert!(has_ri(Faults::default()));
+    assert!(!has_ri(with("no_renegotiation_info")));
+}
+
+// ---- session_id_without_cache --------------------------------------------------------
+
+#[test]
+fn session_id_without_cache() {
+    let offer = |ch: &mut dicetest::wire::ClientHello| ch.session_id = vec![0x51; 32];
+    let off = Faults::default();
+    let on = with("session_id_without_cache");
+    assert_eq!(
+        server_hello_for(off, 50, &|_| {}).unwrap().0,
+        Vec::<u8>::new()
+    );
+    assert_eq!(
+        server_hello_for(off, 50, &offer).unwrap().0,
+        Vec::<u8>::new()
+    );
+    assert_eq!(server_hello_for(on, 50, &|_| {}).unwrap().0.len(), 32);
+    assert_eq!(server_hello_for(on, 50, &offer).unwrap().0, vec![0x51; 32]);
+}
+
+// ---- hello_verify_request_tls_version ------------------------------------------------
+
+fn hello_verify_request_version(faults: Faults) -> u16 {
+    let mut net = Net::new(board_with(faults), client(51));
+    let hvr = send_hello(&mut net, &|_| {}, SendOptions::default());
+    let body = plain_message(&hvr, 3).unwrap();
+    u16::from_be_bytes([body[0], body[1]])
+}
+
+#[test]
+fn hello_verify_request_tls_version() {
+    assert_eq!(hello_verify_request_version(Faults::default()), 0xfeff);
+    assert_eq!(
+        hello_verify_request_version(with("hello_verify_request_tls_version")),
+        0x0303
+    );
+}
+
+// ---- cookie_not_bound_to_port --------------------------------------------------------
+
+/// The cookie earned at one port, brought back from another: the board's answer.
+fn cookie_from_other_port(faults: Faults) -> Vec<u8> {
+    let mut net = Net::new(board_with(faults), client(52));
+    send_hello(&mut net, &|_| {}, SendOptions::default());
+    net.client.begin_flight(1);
+    let ch = net.client.default_client_hello();
+    assert!(!ch.cookie.is_empty());
+    net.client
+        .send_handshake(&HandshakeMessage::ClientHello(ch), &SendOptions::default());
+    let d = net.client.poll_transmit().unwrap();
+    plain_handshake_types(&from_other_port(&mut net, &d))
+}
+
+#[test]
+fn cookie_not_bound_to_port() {
+    assert_eq!(cookie_from_other_port(Faults::default()), vec![3]);
+    assert_eq!(
+        cookie_from_other_port(with("cookie_not_bound_to_port")),
+        vec![2, 14]
+    );
+}
+
+// ---- own_record_numbers_after_cookie -------------------------------------------------
+
+/// The record sequence number of the ServerHello answering a ClientHello sent as record 9.
+fn server_hello_record_number(faults: Faults) -> u64 {
+    let mut net = Net::new(board_with(faults), client(53));
+    send_hello(&mut net, &|_| {}, SendOptions::default());
+    let o = SendOptions {
+        record: RecordOverrides {
+            sequence_number: Some(9),
+            ..RecordOverrides::default()
+        },
+        ..SendOptions::default()
+    };
+    let answer = send_hello(&mut net, &|_| {}, o);
+    let first = answer.iter().flat_map(|d| records(d)).next().unwrap();
+    assert_eq!((first.0, first.3[0]), (22, 2), "a ServerHello");
+    first.2
+}
+
+#[test]
+fn own_record_numbers_after_cookie() {
+    assert_eq!(server_hello_record_number(Faults::default()), 9);
+    assert_eq!(
+        server_hello_record_number(with("own_record_numbers_after_cookie")),
+        1
+    );
+}
+
+// ---- client_hello_ends_association ---------------------------------------------------
+
+/// Whether the connection survives a cookieless epoch-0 ClientHello from its address.
+fn survives_a_new_client_hello(faults: Faults) -> bool {
+    let mut net = Net::new(board_with(faults), client(54));
+    assert!(net.handshake());
+    let o = SendOptions {
+        message_seq: Some(0),
+        record: RecordOverrides {
+            epoch: Some(0),
+            plaintext: true,
+            sequence_number: Some(30),
+            ..RecordOverrides::default()
+        },
+        ..SendOptions::default()
+    };
+    let answer = send_hello(
+        &mut net,
+        &|ch| {
+            ch.random = [5; 32];
+            ch.cookie = Vec::new();
+        },
+        o,
+    );
+    assert_eq!(
+        plain_handshake_types(&answer),
+        vec![3],
+        "a HelloVerifyRequest"
+    );
+    connected(&net)
+}
+
+#[test]
+fn client_hello_ends_association() {
+    assert!(survives_a_new_client_hello(Faults::default()));
+    assert!(!survives_a_new_client_hello(with(
+        "client_hello_ends_association"
+    )));
+}
+
+// ---- every_change_cipher_spec_moves_epoch --------------------------------------------
+
+/// Flight 5 with a second, epoch-0 ChangeCipherSpec before the Finished: whether the
+/// handshake completes.
+fn completes_after_a_repeated_change_cipher_spec(faults: Faults) -> bool {
+    let mut net = Net::new(board_with(faults), client(55));
+    up_to_flight_4(&mut net);
+    let c = &mut net.client;
+    c.begin_flight(5);
+    let cke = c.default_client_key_exchange().unwrap();
+    c.send_handshake(
+        &HandshakeMessage::ClientKeyExchange(cke),
+        &SendOptions::default(),
+    );
+    c.send_change_cipher_spec(&RecordOverrides::default());
+    deliver_client_datagrams(&mut net);
+    assert!(net.deliver_to_board(&plain_record(20, 20, &[1])).is_empty());
+    let verify_data = net.client.our_finished();
+    net.client.send_handshake(
+        &HandshakeMessage::Finished(Finished { verify_data }),
+        &SendOptions::default(),
+    );
+    deliver_client_datagrams(&mut net);
+    connected(&net)
+}
+
+#[test]
+fn every_change_cipher_spec_moves_epoch() {
+    assert!(completes_after_a_repeated_change_cipher_spec(
+        Faults::default()
+    ));
+    assert!(!completes_after_a_repeated_change_cipher_spec(with(
+        "every_change_cipher_spec_moves_epoch"
+    )));
+}

@@ -120,8 +120,11 @@ impl Lcg {
 fn random_and_mutated_datagrams_never_panic_in_any_state() {
     let mut rng = Lcg(7);
     for faults in [Faults::default(), {
+        // Every switch but those under which no handshake completes at all (the engine
+        // packs flight 5 into one datagram; it takes ServerHello only as message 1).
+        const NO_HANDSHAKE: &[&str] = &["first_record_only", "server_hello_numbered_from_zero"];
         let mut f = Faults::default();
-        for n in Faults::NAMES {
+        for n in Faults::NAMES.iter().filter(|n| !NO_HANDSHAKE.contains(n)) {
             f.set_by_name(n);
         }
         f

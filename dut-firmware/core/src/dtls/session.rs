@@ -16,6 +16,7 @@ use sha2::{Digest, Sha256};
 use super::alert;
 use super::early::EarlyRecords;
 use super::epoch::{open_ignoring_tag, ReadState, WriteState};
+use super::held_plaintext::HeldPlaintext;
 use super::hello::{negotiate, Negotiated};
 use super::messages::{
     self, parse_psk_client_key_exchange, server_hello_body, write_message, ClientHello,
@@ -132,6 +133,11 @@ pub struct Session {
     server_verify_data: [u8; 12],
     /// The peer repeated its previous flight in the datagram being processed.
     pub peer_retransmitted: bool,
+    /// Only with the `crash_on_unexpected_input` fault: this session's input crashed the
+    /// device (the device reads and clears it).
+    pub crashed: bool,
+    /// Only with the `accept_plaintext_records` fault: plaintext data from the handshake.
+    held: HeldPlaintext,
 }
 
 impl core::fmt::Debug for Session {
@@ -175,6 +181,8 @@ impl Default for Session {
             client_verify_data: [0; 12],
             server_verify_data: [0; 12],
             peer_retransmitted: false,
+            crashed: false,
+            held: HeldPlaintext::default(),
         }
     }
 }
@@ -254,9 +262,14 @@ impl Session {
             // The server's epoch-0 numbering continues from the ClientHello's record
             // number, as the stateless HelloVerifyRequest reused the first one's (§4.2.1):
             // no sequence number is used twice.
+            let seq = if ctx.faults().has(Fault::OwnRecordNumbersAfterCookie) {
+                1
+            } else {
+                ch_record_seq
+            };
             self.write = WriteState {
                 epoch: 0,
-                seq: ch_record_seq,
+                seq,
                 keys: None,
             };
         }
@@ -290,11 +303,23 @@ impl Session {
             // RFC 5746 §3.7: client_verify_data || server_verify_data.
             (true, true) => Some(&verify),
         };
+        // No session id: the device keeps no session cache (RFC 5246 §7.4.1.3).
+        let mut fresh_id = [0u8; 32];
+        let session_id: &[u8] = if !ctx.faults().has(Fault::SessionIdWithoutCache) {
+            &[]
+        } else if !ch.session_id.is_empty() {
+            ch.session_id
+        } else {
+            out.rng.fill(&mut fresh_id);
+            &fresh_id
+        };
         let mut body = [0u8; 96];
         let Ok(n) = server_hello_body(
             &ServerHelloParams {
                 random: &self.server_random,
+                session_id,
                 cipher_suite: neg.suite,
+                compression_method: neg.compression_method,
                 extended_master_secret: neg.extended_master_secret,
                 renegotiation_info: ri,
             },
@@ -493,8 +518,14 @@ impl Session {
             if self.read.epoch != epoch_before {
                 self.replay_early_records(ctx, out, app, rx, app_buf);
             }
+            if self.is_connected() {
+                // Only with the `accept_plaintext_records` fault is anything held.
+                if let Some(held) = self.held.take() {
+                    self.deliver(ctx, out, app, app_buf, held.data());
+                }
+            }
         } else if h.epoch.wrapping_add(1) == self.read.epoch && self.read.epoch == 1 {
-            self.on_previous_epoch(ctx, out, h, fragment);
+            self.on_previous_epoch(ctx, out, app, app_buf, h, fragment);
         } else if h.epoch == self.read.epoch.wrapping_add(1) && self.awaits_change_cipher_spec() {
             // §4.1: a record of the next epoch before the ChangeCipherSpec (typically the
             // Finished, reordered) may be kept until the epoch changes. Kept unread: it is
@@ -549,17 +580,27 @@ impl Session {
     }
 
     /// A plaintext epoch-0 record after our read side moved to epoch 1: a retransmission
-    /// of the client's flight 5, or (with the fault) an unencrypted Finished.
+    /// of the client's flight 5, or (with a fault) an unencrypted Finished, a second
+    /// ChangeCipherSpec, or plaintext data or alerts.
     fn on_previous_epoch(
         &mut self,
         ctx: &Ctx<'_>,
         out: &mut Output<'_>,
+        app: &mut dyn Application,
+        app_buf: &mut [u8],
         h: &RecordHeader,
         fragment: &[u8],
     ) {
+        let faults = ctx.faults();
         match h.content_type {
             CHANGE_CIPHER_SPEC if self.state == State::Connected => {
                 self.peer_retransmitted = true;
+            }
+            CHANGE_CIPHER_SPEC if faults.has(Fault::EveryChangeCipherSpecMovesEpoch) => {
+                self.on_plaintext(ctx, out, app, app_buf, h.epoch, h.content_type, fragment);
+            }
+            ALERT | APPLICATION_DATA if faults.has(Fault::AcceptPlaintextRecords) => {
+                self.on_plaintext(ctx, out, app, app_buf, h.epoch, h.content_type, fragment);
             }
             HANDSHAKE => {
                 let mut rest = fragment;
@@ -608,7 +649,11 @@ impl Session {
                     }
                     return;
                 }
-                if self.state == State::WaitChangeCipherSpec {
+                // The fault: a repeated one moves the epoch again (the pending keys stay
+                // until Finished, so the next epoch gets the same ones).
+                let again = self.state == State::WaitFinished
+                    && ctx.faults().has(Fault::EveryChangeCipherSpecMovesEpoch);
+                if self.state == State::WaitChangeCipherSpec || again {
                     if let Some((client, _)) = &self.pending {
                         self.read = ReadState {
                             epoch: self.read.epoch.wrapping_add(1),
@@ -621,7 +666,7 @@ impl Session {
                 // Elsewhere a CCS is a reordered or repeated one: ignored (an early CCS
                 // before the keys exist, the CVE-2014-0224 pattern, changes nothing).
             }
-            ALERT => self.on_alert(out, epoch, payload),
+            ALERT => self.on_alert(ctx, out, epoch, payload),
             HANDSHAKE => self.on_handshake(ctx, out, epoch, payload),
             APPLICATION_DATA => {
                 if self.state == State::WaitFinished
@@ -634,16 +679,35 @@ impl Session {
                 // Only protected, after the handshake (RFC 6347 §4.1, RFC 5246 §7.4.9:
                 // no application data before Finished).
                 if self.state != State::Connected || epoch == 0 {
-                    return;
-                }
-                if let Some(n) = app.on_data(ctx.now_ms, &self.peer, payload, app_buf) {
-                    if let Some(resp) = app_buf.get(..n) {
-                        out.retarget(self.peer);
-                        out.record(&mut self.write, APPLICATION_DATA, resp);
+                    if !ctx.faults().has(Fault::AcceptPlaintextRecords) {
+                        return;
+                    }
+                    if self.state != State::Connected {
+                        // The fault: handed to the application once the handshake is done.
+                        self.held.keep(payload);
+                        return;
                     }
                 }
+                self.deliver(ctx, out, app, app_buf, payload);
             }
             _ => {}
+        }
+    }
+
+    /// Application data to the application, and its answer back under our keys.
+    fn deliver(
+        &mut self,
+        ctx: &Ctx<'_>,
+        out: &mut Output<'_>,
+        app: &mut dyn Application,
+        app_buf: &mut [u8],
+        data: &[u8],
+    ) {
+        if let Some(n) = app.on_data(ctx.now_ms, &self.peer, data, app_buf) {
+            if let Some(resp) = app_buf.get(..n) {
+                out.retarget(self.peer);
+                out.record(&mut self.write, APPLICATION_DATA, resp);
+            }
         }
     }
 
@@ -676,12 +740,19 @@ impl Session {
         out.record(&mut w, APPLICATION_DATA, resp);
     }
 
-    fn on_alert(&mut self, out: &mut Output<'_>, epoch: u16, payload: &[u8]) {
+    fn on_alert(&mut self, ctx: &Ctx<'_>, out: &mut Output<'_>, epoch: u16, payload: &[u8]) {
         let [level, description] = payload else {
             return;
         };
+        let faults = ctx.faults();
+        if faults.has(Fault::IgnoreAlerts) {
+            return;
+        }
         // Unprotected alerts after the handshake could be forged by anyone: ignored.
-        if epoch == 0 && self.state == State::Connected {
+        if epoch == 0
+            && self.state == State::Connected
+            && !faults.has(Fault::AcceptPlaintextRecords)
+        {
             return;
         }
         if *description == alert::CLOSE_NOTIFY {
@@ -707,6 +778,10 @@ impl Session {
                 // RFC 5246 §7.4.1.1: HelloRequest is the server's, may come at any time, is
                 // outside the message order and the transcript. From a client it asks for
                 // nothing the device does: ignored, and not taken for a repeated flight.
+                if ctx.faults().has(Fault::CrashOnUnexpectedInput) {
+                    self.crashed = true;
+                    return;
+                }
                 continue;
             }
             if hh.msg_type == CLIENT_HELLO && epoch > 0 && self.state == State::Connected {
@@ -846,7 +921,7 @@ impl Session {
         let hash: [u8; 32] = self.transcript.clone().finalize().into();
         let expected = verify_data(&self.master, true, &hash);
         // RFC 5246 §7.4.9: a wrong verify_data ends the handshake with decrypt_error.
-        if !ct_eq(body, &expected) {
+        if !ct_eq(body, &expected) && !ctx.faults().has(Fault::SkipFinishedCheck) {
             self.fatal(out, alert::DECRYPT_ERROR);
             return;
         }
