@@ -30,6 +30,8 @@ const RSS_CEILING_KIB: u64 = 256 * 1024;
 
 /// Largest evidence file a case may leave behind (its trace is capped).
 const EVIDENCE_CEILING: u64 = 2 * 1024 * 1024;
+/// Largest capture of one case or session (2 MB of datagrams plus pcapng framing).
+const CAPTURE_CEILING: u64 = 4 * 1024 * 1024;
 /// Largest report file of the whole run (every case's bounded evidence, rendered).
 const REPORT_CEILING: u64 = 48 * 1024 * 1024;
 
@@ -415,5 +417,130 @@ fn no_hostile_peer_crashes_the_harness_or_makes_it_grow() {
             e.path().display()
         );
     }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// An interop "server" that, once a datagram reaches it, answers with 1400-byte datagrams
+/// of noise as fast as it can for five seconds.
+const FLOODING_SERVER: &str = r#"
+import os, socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+d, a = s.recvfrom(65535)
+end = time.time() + 5
+while time.time() < end:
+    try:
+        s.sendto(os.urandom(1400), a)
+    except OSError:
+        pass
+time.sleep(30)
+"#;
+
+#[test]
+fn an_implementation_that_floods_the_interop_relay_leaves_bounded_evidence() {
+    let have_gnutls = Command::new("sh")
+        .args(["-c", "command -v gnutls-cli"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !have_gnutls {
+        eprintln!("gnutls-cli not installed: skipped");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("dicetest-hostile-interop-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("suite")).expect("scratch dir");
+    let script = dir.join("flood.py");
+    std::fs::write(&script, FLOODING_SERVER).expect("script");
+    let server = dir.join("flooder.yaml");
+    std::fs::write(
+        &server,
+        format!(
+            "name: flooder\ndescription: answers with endless noise\nkind: process\nroles: [server]\n\
+             start: {{ command: [python3, \"{}\", \"{{port}}\"], ready: udp_port }}\n\
+             credentials: {{ psk_identity: Client_identity, psk_hex: 73656372657450534b }}\n\
+             claims: [psk-ccm8, ems]\n",
+            script.display()
+        ),
+    )
+    .expect("profile");
+    // The EMS description, given 4 s instead of 20.
+    let ems = std::fs::read_to_string(root().join("suites/interop/INT-EMS-01.yaml"))
+        .expect("INT-EMS-01")
+        .replace("within: 20s", "within: 4s");
+    std::fs::write(dir.join("suite/INT-EMS-01.yaml"), ems).expect("case");
+    let out = dir.join("out");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dicetest"))
+        .current_dir(root())
+        .args(["interop", "--client", "gnutls", "--server"])
+        .arg(&server)
+        .arg("--suite")
+        .arg(dir.join("suite"))
+        .arg("--out")
+        .arg(&out)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("dicetest runs");
+    let pid = child.id();
+    let mut peak = 0u64;
+    let started = Instant::now();
+    while child.try_wait().expect("wait").is_none() {
+        if let Some(k) = resident_kib(pid) {
+            peak = peak.max(k);
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "interop hangs"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let o = child.wait_with_output().expect("output");
+    let log = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    eprintln!("peak VmRSS {} MB\n{log}", peak >> 10);
+    assert!(!log.contains("panicked"), "{log}");
+    assert!(
+        matches!(o.status.code(), Some(0 | 1)),
+        "{:?}: {log}",
+        o.status
+    );
+    assert!(peak < RSS_CEILING_KIB, "peak VmRSS {} MB", peak >> 10);
+    let mut files = vec![out.clone()];
+    let mut biggest = (0u64, PathBuf::new());
+    let mut saw_trace_note = false;
+    while let Some(d) = files.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                files.push(p);
+                continue;
+            }
+            let len = e.metadata().map(|m| m.len()).unwrap_or(0);
+            if len > biggest.0 {
+                biggest = (len, p.clone());
+            }
+            if p.extension().is_some_and(|x| x == "pcapng") {
+                assert!(len < CAPTURE_CEILING, "{} is {len} bytes", p.display());
+            }
+            if p.extension().is_some_and(|x| x == "txt") {
+                assert!(len < EVIDENCE_CEILING, "{} is {len} bytes", p.display());
+                saw_trace_note |= std::fs::read_to_string(&p)
+                    .unwrap_or_default()
+                    .contains("more datagrams not shown");
+            }
+        }
+    }
+    assert!(
+        biggest.0 < REPORT_CEILING,
+        "{} is {} bytes",
+        biggest.1.display(),
+        biggest.0
+    );
+    // The flood really reached the trace's limit (so the bound, not a quiet peer, kept
+    // the evidence small).
+    assert!(saw_trace_note, "the trace never reached its limit");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -103,33 +103,44 @@ pub fn run_session(
         ..Default::default()
     };
     let mut coap = CoapSeen::default();
+    // Bounded like a suite case's evidence: an implementation that never stops sending
+    // cannot make the trace or capture grow without limit (the monitor still sees all).
+    let mut captured_bytes = 0usize;
+    let mut not_traced = 0u64;
     while started.elapsed() < limit {
         for d in relay.step() {
-            r.trace.push(format!(
-                "{:>8.3}s #{:<3} {} -> {} {} bytes, {}{}",
-                started.elapsed().as_secs_f64(),
-                d.number,
-                d.from.name(),
-                if d.from == Side::Client {
-                    "server"
-                } else {
-                    "client"
-                },
-                d.bytes.len(),
-                d.action,
-                // A client's second socket (a reconnection to resume) is a new association.
-                if d.association > 0 {
-                    format!(" (association {})", d.association + 1)
-                } else {
-                    String::new()
-                }
-            ));
-            r.captures.push(crate::runner::interpret::Captured {
-                micros: started.elapsed().as_micros() as u64,
-                from_dut: d.from == Side::Server,
-                bytes: d.bytes.clone(),
-                dropped: d.action.starts_with("dropped"),
-            });
+            let keep = r.trace.len() < crate::runner::interpret::MAX_TRACE_LINES;
+            not_traced += u64::from(!keep);
+            if keep {
+                r.trace.push(format!(
+                    "{:>8.3}s #{:<3} {} -> {} {} bytes, {}{}",
+                    started.elapsed().as_secs_f64(),
+                    d.number,
+                    d.from.name(),
+                    if d.from == Side::Client {
+                        "server"
+                    } else {
+                        "client"
+                    },
+                    d.bytes.len(),
+                    d.action,
+                    // A client's second socket (a reconnection to resume) is a new association.
+                    if d.association > 0 {
+                        format!(" (association {})", d.association + 1)
+                    } else {
+                        String::new()
+                    }
+                ));
+            }
+            if captured_bytes + d.bytes.len() <= crate::runner::interpret::MAX_CAPTURED_BYTES {
+                captured_bytes += d.bytes.len();
+                r.captures.push(crate::runner::interpret::Captured {
+                    micros: started.elapsed().as_micros() as u64,
+                    from_dut: d.from == Side::Server,
+                    bytes: d.bytes.clone(),
+                    dropped: d.action.starts_with("dropped"),
+                });
+            }
             if d.action.starts_with("dropped") {
                 continue;
             }
@@ -166,7 +177,7 @@ pub fn run_session(
                         from,
                         level,
                         description,
-                    } => seen.alerts.push(format!(
+                    } if seen.alerts.len() < 64 => seen.alerts.push(format!(
                         "{} sent {} alert {}",
                         from.name(),
                         if *level == 2 { "fatal" } else { "warning" },
@@ -174,7 +185,9 @@ pub fn run_session(
                     )),
                     _ => {}
                 }
-                r.trace.push(format!("           {e:?}"));
+                if r.trace.len() < crate::runner::interpret::MAX_TRACE_LINES {
+                    r.trace.push(format!("           {e:?}"));
+                }
             }
         }
         seen.observe(&monitors);
@@ -186,6 +199,12 @@ pub fn run_session(
         }
     }
     seen.observe(&monitors);
+    if not_traced > 0 {
+        r.trace.push(format!(
+            "           ({not_traced} more datagrams not shown: the trace keeps {} lines)",
+            crate::runner::interpret::MAX_TRACE_LINES
+        ));
+    }
     seen.associations = relay.associations();
     for m in &monitors {
         if let Some(l) = m
