@@ -66,7 +66,7 @@ impl<const N: usize> Device<N> {
         let mut mid = [0u8; 2];
         rng.fill(&mut mid);
         let mut coap = CoapServer::new(u16::from_be_bytes(mid));
-        coap.token_not_echoed = config.faults.has(Fault::CoapTokenNotEchoed);
+        coap.faults = config.faults;
         Device {
             config,
             rng,

@@ -78,6 +78,18 @@ faults! {
     /// Answer CoAP requests with an empty token. Breaks RFC 7252 §5.3.1 (the response
     /// echoes the request's token); a client cannot match the response.
     CoapTokenNotEchoed = "coap_token_not_echoed",
+    /// Serve a GET whatever its Accept option asks for. Breaks RFC 7252 §5.10.4 (a 4.06
+    /// Not Acceptable when the preferred Content-Format cannot be returned); the client
+    /// receives a representation it said it cannot read.
+    CoapIgnoresAccept = "coap_ignores_accept",
+    /// Skip options the server does not know, critical ones included. Breaks RFC 7252
+    /// §5.4.1 (an unrecognised critical option in a CON request gets 4.02 Bad Option): the
+    /// request is executed without the condition the client attached to it.
+    CoapIgnoresCriticalOptions = "coap_ignores_critical_options",
+    /// Take a PUT's payload as text whatever its Content-Format says. Breaks RFC 7252
+    /// §5.10.3 with §5.9.2.9 (a representation in a format the resource does not support is
+    /// refused with 4.15 Unsupported Content-Format).
+    CoapIgnoresContentFormat = "coap_ignores_content_format",
     /// Do not act on received alerts at all: close_notify is neither answered nor ends the
     /// association, and a fatal alert does not end it either. Breaks RFC 5246 §7.2.1 (answer
     /// close_notify with close_notify, then stop) and §7.2.2 (a fatal alert ends the

@@ -337,6 +337,87 @@ fn coap_token_not_echoed() {
     );
 }
 
+// ---- coap_ignores_accept, coap_ignores_critical_options, coap_ignores_content_format --
+
+/// A CON request with options (number, value), in ascending order, after its Uri-Path.
+fn coap_with_options(code: u8, path: &[&str], options: &[(u16, &[u8])], payload: &[u8]) -> Vec<u8> {
+    let mut m = coap(0, code, 11, &[9], path, &[]);
+    let mut last = if path.is_empty() { 0 } else { 11 };
+    for (num, value) in options {
+        // Extended deltas (RFC 7252 §3.1): 13 + one byte, 14 + two bytes.
+        let delta = num - last;
+        last = *num;
+        let (nib, ext): (u8, Vec<u8>) = match delta {
+            0..=12 => (delta as u8, vec![]),
+            13..=268 => (13, vec![(delta - 13) as u8]),
+            _ => (14, (delta - 269).to_be_bytes().to_vec()),
+        };
+        m.push(nib << 4 | value.len() as u8);
+        m.extend_from_slice(&ext);
+        m.extend_from_slice(value);
+    }
+    if !payload.is_empty() {
+        m.push(0xff);
+        m.extend_from_slice(payload);
+    }
+    m
+}
+
+/// The response code the board gives to each request, in order, on one session.
+fn codes(faults: Faults, requests: &[Vec<u8>]) -> Vec<u8> {
+    let mut net = Net::new(board_with(faults), client(32));
+    assert!(net.handshake());
+    requests
+        .iter()
+        .map(|r| {
+            net.send_app(r);
+            coap_parts(&net.app_data()[0]).1
+        })
+        .collect()
+}
+
+#[test]
+fn coap_ignores_accept() {
+    // GET /.well-known/core, Accept: text/plain (0); it exists only as link format.
+    let get = coap_with_options(1, &[".well-known", "core"], &[(17, &[])], b"");
+    assert_eq!(
+        codes(Faults::default(), std::slice::from_ref(&get)),
+        [0x86],
+        "4.06"
+    );
+    assert_eq!(codes(with("coap_ignores_accept"), &[get]), [0x45], "2.05");
+}
+
+#[test]
+fn coap_ignores_critical_options() {
+    let get = coap_with_options(1, &["light"], &[(65001, &[1])], b"");
+    assert_eq!(
+        codes(Faults::default(), std::slice::from_ref(&get)),
+        [0x82],
+        "4.02"
+    );
+    assert_eq!(
+        codes(with("coap_ignores_critical_options"), &[get]),
+        [0x45],
+        "2.05"
+    );
+}
+
+#[test]
+fn coap_ignores_content_format() {
+    // PUT /light "on" as application/json (50), then GET /light.
+    let put = coap_with_options(3, &["light"], &[(12, &[50])], b"on");
+    let get = coap(0, 1, 12, &[8], &["light"], b"");
+    let good = codes(Faults::default(), &[put.clone(), get.clone()]);
+    assert_eq!(good, [0x8f, 0x45], "4.15, then the light is unchanged");
+    let bad = codes(with("coap_ignores_content_format"), &[put, get]);
+    assert_eq!(
+        bad,
+        [0x44, 0x45],
+        "2.04: the JSON-labelled payload was applied"
+    );
+}
+
 #[test]
 fn every_fault_switch_has_a_test_here() {
     let me = include_str!("faults.rs");
@@ -664,13 +745,16 @@ fn server_hello_fields(sh: &[u8]) -> (Vec<u8>, u16, u8, Vec<u16>) {
     (sid, suite, comp, types)
 }
 
+/// What a ServerHello said: (session id, cipher suite, compression method, extension types).
+type ServerHelloSeen = (Vec<u8>, u16, u8, Vec<u16>);
+
 /// The ServerHello answering two identical ClientHellos edited by `edit` (the second with
-/// the cookie), or the alerts when there is none.
+/// the cookie), or the alerts (level, description) when there is none.
 fn server_hello_for(
     faults: Faults,
     seed: u64,
     edit: &dyn Fn(&mut dicetest::wire::ClientHello),
-) -> Result<(Vec<u8>, u16, u8, Vec<u16>), Vec<(u8, u8)>> {
+) -> Result<ServerHelloSeen, Vec<(u8, u8)>> {
     let mut net = Net::new(board_with(faults), client(seed));
     let hvr = send_hello(&mut net, edit, SendOptions::default());
     assert_eq!(plain_handshake_types(&hvr), vec![3]);

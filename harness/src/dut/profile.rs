@@ -215,8 +215,8 @@ pub fn load_profile_file(path: &Path) -> Result<Profile, LoadError> {
         "address" if p.address.is_some() => {}
         k => {
             return Err(bad(format!(
-                "kind {k:?} needs: sim, process (with start or client_start) or address (with address)"
-            )))
+            "kind {k:?} needs: sim, process (with start or client_start) or address (with address)"
+        )))
         }
     }
     if !["echo", "coap", "none"].contains(&p.probe.as_str()) {

@@ -9,9 +9,9 @@
 //! | `/sensors/humidity` | GET | text/plain, percent relative humidity, one decimal |
 //! | `/.well-known/core` | GET | RFC 6690 link format |
 
-
 use super::message::*;
 use crate::dtls::session::Application;
+use crate::faults::{Fault, Faults};
 use crate::peer::PeerAddr;
 
 /// EXCHANGE_LIFETIME with the default transmission parameters (RFC 7252 §4.8.2): how long
@@ -58,8 +58,8 @@ struct CacheEntry {
 pub struct CoapServer {
     pub light_on: bool,
     pub sensors: Sensors,
-    /// The `coap_token_not_echoed` fault.
-    pub token_not_echoed: bool,
+    /// The device's fault switches (the CoAP ones act here).
+    pub faults: Faults,
     cache: [Option<CacheEntry>; CACHE_ENTRIES],
     next_mid: u16,
     /// Requests executed (not answered from the cache), for tests and reports.
@@ -71,7 +71,7 @@ impl CoapServer {
         CoapServer {
             light_on: false,
             sensors: Sensors::default(),
-            token_not_echoed: false,
+            faults: Faults::default(),
             cache: [None; CACHE_ENTRIES],
             next_mid: first_mid,
             executed: 0,
@@ -120,7 +120,7 @@ impl CoapServer {
             self.next_mid = self.next_mid.wrapping_add(1);
             (NON, m)
         };
-        let token: &[u8] = if self.token_not_echoed {
+        let token: &[u8] = if self.faults.has(Fault::CoapTokenNotEchoed) {
             &[]
         } else {
             req.token
@@ -169,7 +169,9 @@ impl CoapServer {
                 PROXY_URI | PROXY_SCHEME => {
                     return reply(out, PROXYING_NOT_SUPPORTED, None, &[]);
                 }
-                n if n % 2 == 1 => return reply(out, BAD_OPTION, None, &[]),
+                n if n % 2 == 1 && !self.faults.has(Fault::CoapIgnoresCriticalOptions) => {
+                    return reply(out, BAD_OPTION, None, &[])
+                }
                 _ => {} // elective: ignored (§5.4.1), Observe included
             }
         }
@@ -186,7 +188,9 @@ impl CoapServer {
         };
         match (path, req.code) {
             (_, GET) => {
-                if accept.is_some_and(|a| a != format as u32) {
+                if accept.is_some_and(|a| a != format as u32)
+                    && !self.faults.has(Fault::CoapIgnoresAccept)
+                {
                     return reply(out, NOT_ACCEPTABLE, None, &[]);
                 }
                 let mut text = Text::default();
@@ -205,7 +209,9 @@ impl CoapServer {
                 reply(out, CONTENT, Some(format), text.as_bytes())
             }
             (b"light", PUT) => {
-                if content_format.is_some_and(|f| f != TEXT_PLAIN as u32) {
+                if content_format.is_some_and(|f| f != TEXT_PLAIN as u32)
+                    && !self.faults.has(Fault::CoapIgnoresContentFormat)
+                {
                     return reply(out, UNSUPPORTED_CONTENT_FORMAT, None, &[]);
                 }
                 match req.payload {
@@ -472,9 +478,10 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "faults")]
     fn token_fault_drops_the_token() {
         let mut s = CoapServer::new(1);
-        s.token_not_echoed = true;
+        s.faults.set(Fault::CoapTokenNotEchoed);
         let (_, _, _, tok, _) = ask(&mut s, &request(CON, GET, 1, &["light"], b""));
         assert!(tok.is_empty());
     }
