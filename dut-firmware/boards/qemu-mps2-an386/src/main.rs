@@ -44,8 +44,13 @@ const ADDRESS: [u8; 4] = [10, 0, 2, 15];
 const GATEWAY: [u8; 4] = [10, 0, 2, 2];
 /// Largest datagram the board takes or sends (one Ethernet frame's worth).
 const DATAGRAM: usize = 1472;
-/// The UDP socket's buffers: a few datagrams each way.
-const SOCKET_BUF: usize = 2048;
+/// The UDP socket's receive buffer: a few datagrams (a client's flight may come as
+/// several back to back).
+const SOCKET_RX_BUF: usize = 2048;
+/// Its send buffer: the device's answers go out at every poll, and none is larger than
+/// dut-core's `max_datagram` (1152 bytes by default), so one of those plus room for a
+/// small one is enough.
+const SOCKET_TX_BUF: usize = 1536;
 const SOCKET_PACKETS: usize = 4;
 
 /// Credentials, fixed at build time: `DUT_PSK_IDENTITY` and `DUT_PSK_HEX` in the
@@ -116,12 +121,12 @@ fn main() -> ! {
     let rx_meta = cortex_m::singleton!(: [udp::PacketMetadata; SOCKET_PACKETS] =
         [udp::PacketMetadata::EMPTY; SOCKET_PACKETS])
     .unwrap_or_else(|| halt("rx meta"));
-    let rx_data = cortex_m::singleton!(: [u8; SOCKET_BUF] = [0; SOCKET_BUF])
+    let rx_data = cortex_m::singleton!(: [u8; SOCKET_RX_BUF] = [0; SOCKET_RX_BUF])
         .unwrap_or_else(|| halt("rx buf"));
     let tx_meta = cortex_m::singleton!(: [udp::PacketMetadata; SOCKET_PACKETS] =
         [udp::PacketMetadata::EMPTY; SOCKET_PACKETS])
     .unwrap_or_else(|| halt("tx meta"));
-    let tx_data = cortex_m::singleton!(: [u8; SOCKET_BUF] = [0; SOCKET_BUF])
+    let tx_data = cortex_m::singleton!(: [u8; SOCKET_TX_BUF] = [0; SOCKET_TX_BUF])
         .unwrap_or_else(|| halt("tx buf"));
     let mut socket = udp::Socket::new(
         udp::PacketBuffer::new(&mut rx_meta[..], &mut rx_data[..]),
