@@ -257,6 +257,16 @@ fn describe_step(s: &crate::cases::Step) -> String {
         "Check the DUT still completes a fresh handshake".into()
     } else if let Some(c) = &s.coap {
         format!("CoAP {} {} {}", c.r#type, c.method, c.uri)
+    } else if let Some(f) = &s.flood {
+        format!(
+            "Flood: {} ClientHellos without a cookie from {} source ports; only HelloVerifyRequests may come back, nothing later{}",
+            f.client_hellos,
+            f.source_ports,
+            f.max_memory_growth
+                .as_ref()
+                .map(|m| format!(", and a DUT process may grow by at most {m}"))
+                .unwrap_or_default()
+        )
     } else {
         "?".into()
     };
