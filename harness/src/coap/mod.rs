@@ -145,8 +145,12 @@ impl CoapMessage {
         ];
         out.extend_from_slice(&self.message_id.to_be_bytes());
         out.extend_from_slice(&self.token);
+        // Options go out in ascending number (RFC 7252 §3.1), whatever order they were
+        // put in; the sort is stable, so repeated options keep their order.
+        let mut options: Vec<&(u16, Vec<u8>)> = self.options.iter().collect();
+        options.sort_by_key(|(num, _)| *num);
         let mut last = 0u16;
-        for (num, val) in &self.options {
+        for (num, val) in options {
             let delta = num - last;
             last = *num;
             let (dn, dext) = nibble(delta);

@@ -81,6 +81,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn options_put_in_any_order_are_encoded_in_ascending_order() {
+        use super::super::{CoapMessage, Code, MessageType};
+        let mut m =
+            CoapMessage::request(MessageType::Confirmable, Code(1), 7, vec![1], "/a/b", b"");
+        m.options.insert(0, (17, vec![40])); // Accept before Uri-Path: out of order
+        let parsed = CoapMessage::parse(&m.encode()).unwrap();
+        let numbers: Vec<u16> = parsed.options.iter().map(|(n, _)| *n).collect();
+        assert_eq!(numbers, [11, 11, 17]);
+        assert_eq!(parsed.options[0].1, b"a");
+        assert_eq!(parsed.options[1].1, b"b");
+    }
+
+    #[test]
     fn uints_are_minimal() {
         assert_eq!(uint(0), Vec::<u8>::new());
         assert_eq!(uint(50), vec![50]);

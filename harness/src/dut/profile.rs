@@ -219,6 +219,33 @@ pub fn load_profile_file(path: &Path) -> Result<Profile, LoadError> {
         )))
         }
     }
+    // Fault switches exist only where dicetest builds the DUT itself: the reference board
+    // (`sim`) and the engine as a client (`engine-sim`, its deliberate deviations). Anywhere
+    // else they would be silently ignored and a self-test would prove nothing.
+    for f in &p.faults {
+        let known: &[&str] = match p.kind.as_str() {
+            "sim" => dut_sim::Faults::NAMES,
+            "engine-sim" if p.roles == [DutRole::Client] => {
+                crate::engine::config::Deviations::NAMES
+            }
+            k => {
+                return Err(bad(format!(
+                    "faults: a {k} profile{} cannot switch faults on (only sim, and engine-sim as a client only)",
+                    if k == "engine-sim" { " with a server role" } else { "" }
+                )))
+            }
+        };
+        if !known
+            .iter()
+            .any(|n| n.replace('-', "_") == f.replace('-', "_"))
+        {
+            return Err(bad(format!(
+                "faults: unknown switch {f:?} for a {} profile (known: {})",
+                p.kind,
+                known.join(", ")
+            )));
+        }
+    }
     if !["echo", "coap", "none"].contains(&p.probe.as_str()) {
         return Err(bad(format!(
             "probe {:?} must be echo, coap or none",
@@ -284,4 +311,63 @@ pub fn load_all_profiles(dir: &Path) -> (Vec<Profile>, Vec<LoadError>) {
         }
     }
     (out, errs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(name: &str, body: &str) -> Result<Profile, LoadError> {
+        let dir = std::env::temp_dir().join(format!("dicetest-profile-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(format!("{name}.yaml"));
+        std::fs::write(
+            &path,
+            format!(
+                "name: {name}\ndescription: d\ncredentials: {{ psk_identity: a, psk_hex: \"01\" }}\nclaims: []\n{body}"
+            ),
+        )
+        .unwrap();
+        load_profile_file(&path)
+    }
+
+    #[test]
+    fn fault_switches_are_known_and_only_where_dicetest_builds_the_dut() {
+        assert!(load(
+            "a",
+            "kind: sim\nroles: [server]\nfaults: [no_replay_window]\n"
+        )
+        .is_ok());
+        let e = load(
+            "b",
+            "kind: sim\nroles: [server]\nfaults: [no_such_switch]\n",
+        )
+        .unwrap_err();
+        assert!(
+            e.message.contains("unknown switch \"no_such_switch\""),
+            "{}",
+            e.message
+        );
+        let e = load(
+            "c",
+            "kind: address\naddress: \"127.0.0.1:1\"\nroles: [server]\nfaults: [no_replay_window]\n",
+        )
+        .unwrap_err();
+        assert!(
+            e.message.contains("cannot switch faults on"),
+            "{}",
+            e.message
+        );
+        let e = load(
+            "d",
+            "kind: engine-sim\nroles: [server]\nfaults: [keep_first_cookie]\n",
+        )
+        .unwrap_err();
+        assert!(e.message.contains("server role"), "{}", e.message);
+        assert!(load(
+            "e",
+            "kind: engine-sim\nroles: [client]\nfaults: [keep_first_cookie]\n"
+        )
+        .is_ok());
+    }
 }
