@@ -33,6 +33,10 @@ dicetest run --dut sim      # all of them against the built-in simulated board\n
 dicetest run --dut gnutls --case 'CK-*' --out out/gnutls\n  \
 dicetest explain CK-04      # what a case checks, in words\n  \
 dicetest interop --matrix gnutls openssl tinydtls bouncycastle dut-sim\n\n\
+Untrusted devices, farms and CI:\n  \
+dicetest fuzz --dut dut-sim --time 2m --out out/fuzz   # findings become runnable cases\n  \
+dicetest farm run --inventory farm/sim-farm.yaml --out out/farm\n  \
+dicetest run --dut sim --shard 1/4 --out out/shard1    # then: dicetest report merge\n\n\
 Exit codes: 0 = success, 1 = the check failed, 2 = usage or setup error."
 )]
 struct Cli {
