@@ -136,7 +136,9 @@ pub struct Profile {
     /// retransmission timer). Defaults to `timers`.
     #[serde(default)]
     pub sim_board_timers: Option<Timers>,
-    /// Case id → why this DUT is expected to deviate. The CI baseline.
+    /// Case id → why this DUT is expected to deviate (fail or inconclusive). The CI
+    /// baseline. A reason that starts with `flaky:` names a race of the DUT's own that the
+    /// case cannot avoid: then pass is as expected too (never error).
     #[serde(default)]
     pub expected_deviations: BTreeMap<String, String>,
     /// What interop descriptions (suites/interop) may ask of this implementation beyond

@@ -99,7 +99,7 @@ pub fn unrun(
         level: format!("{:?}", case.case.level),
         file: case.file.display().to_string(),
         duration_ms: 0,
-        as_expected: as_expected(deviation.is_some(), verdict),
+        as_expected: as_expected(deviation.as_deref(), verdict),
         expected_deviation: deviation,
         evidence: None,
         run: 1,
@@ -220,7 +220,7 @@ impl Lane<'_> {
                 r = self.hung(r, e, &mut summary, &mut given_up);
                 fresh = true;
             }
-            r.as_expected = as_expected(r.expected_deviation.is_some(), r.verdict);
+            r.as_expected = as_expected(r.expected_deviation.as_deref(), r.verdict);
             previous = Some((category, r.verdict));
             on_result(&r);
         }

@@ -51,7 +51,7 @@ pub fn run_session(
         r.verdict = v;
         r.reason = reason;
         r.duration_ms = started.elapsed().as_millis() as u64;
-        r.as_expected = crate::runner::as_expected(r.expected_deviation.is_some(), v);
+        r.as_expected = crate::runner::as_expected(r.expected_deviation.as_deref(), v);
         r
     };
     let plan = match plan(case, client, server) {
