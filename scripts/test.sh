@@ -9,31 +9,31 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-echo "==> installing third-party DTLS peers (scripts/install-peers.sh)"
+echo "==> [$(date +%T)] installing third-party DTLS peers (scripts/install-peers.sh)"
 bash scripts/install-peers.sh
 
-echo "==> cargo fmt --check"
+echo "==> [$(date +%T)] cargo fmt --check"
 cargo fmt --all -- --check
 
-echo "==> cargo clippy (warnings are errors)"
+echo "==> [$(date +%T)] cargo clippy (warnings are errors)"
 cargo clippy --workspace --all-targets -- -D warnings
 
-echo "==> cargo test"
+echo "==> [$(date +%T)] cargo test"
 cargo test --workspace
 
-echo "==> the board farm's probe-rs boards (feature probe-rs; unit tests need no board)"
+echo "==> [$(date +%T)] the board farm's probe-rs boards (feature probe-rs; unit tests need no board)"
 cargo test -p dicetest --features probe-rs --lib farm::
 
-echo "==> dicetest vectors"
+echo "==> [$(date +%T)] dicetest vectors"
 cargo run --quiet -p dicetest -- vectors
 
-echo "==> fuzz targets (fuzz/, cargo-fuzz on stable): every parser of DUT bytes, ${FUZZ_SECONDS:-20} s each"
+echo "==> [$(date +%T)] fuzz targets (fuzz/, cargo-fuzz on stable): every parser of DUT bytes, ${FUZZ_SECONDS:-10} s each"
 (cd fuzz && cargo fmt -- --check)
-bash scripts/fuzz.sh
+FUZZ_SECONDS="${FUZZ_SECONDS:-10}" bash scripts/fuzz.sh
 
-echo "==> firmware: toolchain, both board images and their footprint (ci/footprint)"
+echo "==> [$(date +%T)] firmware: toolchain, both board images and their footprint (ci/footprint)"
 bash scripts/install-firmware-toolchain.sh
 bash ci/footprint
 
-echo "==> the whole suite against the real firmware binary on QEMU mps2-an386"
+echo "==> [$(date +%T)] the whole suite against the real firmware binary on QEMU mps2-an386"
 cargo run --quiet -p dicetest -- run --dut qemu-mps2-an386 --jobs 3 --out target/ci/qemu-mps2-an386
