@@ -19,6 +19,34 @@ pub struct LoadError {
     pub hint: Option<String>,
 }
 
+impl LoadError {
+    /// A file that could not be read at all.
+    pub fn unreadable(path: &Path, e: &std::io::Error) -> Self {
+        LoadError {
+            file: path.to_path_buf(),
+            line: 0,
+            column: 0,
+            message: format!("cannot read: {e}"),
+            hint: None,
+        }
+    }
+
+    /// A YAML document that does not fit its type, at the place the parser names.
+    pub fn yaml(path: &Path, e: &serde_saphyr::Error, hint: Option<String>) -> Self {
+        let (line, column) = e
+            .location()
+            .map(|l| (l.line(), l.column()))
+            .unwrap_or((0, 0));
+        LoadError {
+            file: path.to_path_buf(),
+            line,
+            column,
+            message: first_line(&e.to_string()),
+            hint,
+        }
+    }
+}
+
 impl fmt::Display for LoadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -110,15 +138,7 @@ fn edit_distance(a: &str, b: &str) -> usize {
 
 /// Loads and validates one case file.
 pub fn load_case_file(path: &Path) -> Result<LoadedCase, Vec<LoadError>> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        vec![LoadError {
-            file: path.to_path_buf(),
-            line: 0,
-            column: 0,
-            message: format!("cannot read: {e}"),
-            hint: None,
-        }]
-    })?;
+    let text = std::fs::read_to_string(path).map_err(|e| vec![LoadError::unreadable(path, &e)])?;
     load_case_str(path, &text)
 }
 

@@ -183,25 +183,10 @@ impl Profile {
 
 /// Loads a profile from a file, with file:line:column on error.
 pub fn load_profile_file(path: &Path) -> Result<Profile, LoadError> {
-    let text = std::fs::read_to_string(path).map_err(|e| LoadError {
-        file: path.to_path_buf(),
-        line: 0,
-        column: 0,
-        message: format!("cannot read: {e}"),
-        hint: None,
-    })?;
+    let text = std::fs::read_to_string(path).map_err(|e| LoadError::unreadable(path, &e))?;
     let p: Profile = serde_saphyr::from_str(&text).map_err(|e| {
-        let (line, column) = e
-            .location()
-            .map(|l| (l.line(), l.column()))
-            .unwrap_or((0, 0));
-        LoadError {
-            file: path.to_path_buf(),
-            line,
-            column,
-            message: e.to_string().lines().next().unwrap_or_default().to_string(),
-            hint: Some("see profiles/sim.yaml for a complete profile".into()),
-        }
+        let hint = "see profiles/sim.yaml for a complete profile";
+        LoadError::yaml(path, &e, Some(hint.into()))
     })?;
     let bad = |m: String| LoadError {
         file: path.to_path_buf(),

@@ -158,29 +158,14 @@ impl Inventory {
 /// Loads and checks an inventory; paths in it (images) are taken relative to `root`
 /// by the boards, not here.
 pub fn load_inventory(path: &Path) -> Result<Inventory, LoadError> {
-    let text = std::fs::read_to_string(path).map_err(|e| LoadError {
-        file: path.to_path_buf(),
-        line: 0,
-        column: 0,
-        message: format!("cannot read: {e}"),
-        hint: None,
-    })?;
+    let text = std::fs::read_to_string(path).map_err(|e| LoadError::unreadable(path, &e))?;
     parse_inventory(&text, path)
 }
 
 pub fn parse_inventory(text: &str, path: &Path) -> Result<Inventory, LoadError> {
     let inv: Inventory = serde_saphyr::from_str(text).map_err(|e| {
-        let (line, column) = e
-            .location()
-            .map(|l| (l.line(), l.column()))
-            .unwrap_or((0, 0));
-        LoadError {
-            file: path.to_path_buf(),
-            line,
-            column,
-            message: e.to_string().lines().next().unwrap_or_default().to_string(),
-            hint: Some("see farm/sim-farm.yaml and farm/nightly.example.yaml".into()),
-        }
+        let hint = "see farm/sim-farm.yaml and farm/nightly.example.yaml";
+        LoadError::yaml(path, &e, Some(hint.into()))
     })?;
     check(&inv, path)?;
     Ok(inv)

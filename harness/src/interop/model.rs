@@ -144,13 +144,7 @@ pub fn load_interop_dir(
         let text = match std::fs::read_to_string(&f) {
             Ok(t) => t,
             Err(e) => {
-                errs.push(crate::cases::LoadError {
-                    file: f,
-                    line: 0,
-                    column: 0,
-                    message: e.to_string(),
-                    hint: None,
-                });
+                errs.push(crate::cases::LoadError::unreadable(&f, &e));
                 continue;
             }
         };
@@ -188,19 +182,7 @@ pub fn load_interop_dir(
                     out.push((c, f));
                 }
             }
-            Err(e) => {
-                let (line, column) = e
-                    .location()
-                    .map(|l| (l.line(), l.column()))
-                    .unwrap_or((0, 0));
-                errs.push(crate::cases::LoadError {
-                    file: f,
-                    line,
-                    column,
-                    message: e.to_string().lines().next().unwrap_or_default().to_string(),
-                    hint: None,
-                });
-            }
+            Err(e) => errs.push(crate::cases::LoadError::yaml(&f, &e, None)),
         }
     }
     (out, errs)
