@@ -256,7 +256,12 @@ fn describe_step(s: &crate::cases::Step) -> String {
     } else if s.liveness.is_some() {
         "Check the DUT still completes a fresh handshake".into()
     } else if let Some(c) = &s.coap {
-        format!("CoAP {} {} {}", c.r#type, c.method, c.uri)
+        let mut d = format!("CoAP {} {} {}", c.r#type, c.method, c.uri);
+        if let Some(p) = &c.payload {
+            d += &format!(" with payload {p:?}");
+        }
+        d += &describe_options(&c.options, "with");
+        d
     } else if let Some(f) = &s.flood {
         format!(
             "Flood: {} ClientHellos without a cookie from {} source ports; only HelloVerifyRequests may come back, nothing later{}",
@@ -271,6 +276,24 @@ fn describe_step(s: &crate::cases::Step) -> String {
         "?".into()
     };
     base + &note
+}
+
+/// ", with accept = 0, observe absent" for CoAP options as a case writes them.
+fn describe_options(
+    options: &std::collections::BTreeMap<String, serde_json::Value>,
+    verb: &str,
+) -> String {
+    if options.is_empty() {
+        return String::new();
+    }
+    let parts: Vec<String> = options
+        .iter()
+        .map(|(k, v)| match v {
+            serde_json::Value::Null => format!("{k} absent"),
+            v => format!("{k} = {v}"),
+        })
+        .collect();
+    format!(", {verb} {}", parts.join(", "))
 }
 
 fn describe_expect(e: &crate::cases::Expect) -> String {
@@ -297,10 +320,17 @@ fn describe_expect(e: &crate::cases::Expect) -> String {
     } else if let Some(t) = &e.application_data {
         format!("application data {t:?}")
     } else if let Some(c) = &e.coap {
-        format!(
+        let mut d = format!(
             "a CoAP response{}",
             c.code.as_ref().map(|x| format!(" {x}")).unwrap_or_default()
-        )
+        );
+        if let Some(p) = &c.payload {
+            d += &format!(" with payload {p:?}");
+        }
+        if let Some(p) = &c.payload_contains {
+            d += &format!(" whose payload contains {p:?}");
+        }
+        d + &describe_options(&c.options, "carrying")
     } else if let Some(alts) = &e.one_of {
         format!(
             "one of: {}",
