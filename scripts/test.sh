@@ -15,17 +15,19 @@ bash scripts/install-peers.sh
 echo "==> [$(date +%T)] cargo fmt --check"
 cargo fmt --all -- --check
 
+# One feature set for every cargo command below, so that dicetest is built once: with the
+# board farm's probe-rs boards (feature probe-rs), whose code is then linted and whose unit
+# tests (no board needed) run with the rest.
+FEATURES=(--features dicetest/probe-rs)
+
 echo "==> [$(date +%T)] cargo clippy (warnings are errors)"
-cargo clippy --workspace --all-targets -- -D warnings
+cargo clippy --workspace --all-targets "${FEATURES[@]}" -- -D warnings
 
-echo "==> [$(date +%T)] cargo test"
-cargo test --workspace
-
-echo "==> [$(date +%T)] the board farm's probe-rs boards (feature probe-rs; unit tests need no board)"
-cargo test -p dicetest --features probe-rs --lib farm::
+echo "==> [$(date +%T)] cargo test (the farm's probe-rs boards included)"
+cargo test --workspace "${FEATURES[@]}"
 
 echo "==> [$(date +%T)] dicetest vectors"
-cargo run --quiet -p dicetest -- vectors
+cargo run --quiet -p dicetest "${FEATURES[@]}" -- vectors
 
 echo "==> [$(date +%T)] fuzz targets (fuzz/, cargo-fuzz on stable): every parser of DUT bytes, ${FUZZ_SECONDS:-10} s each"
 (cd fuzz && cargo fmt -- --check)
@@ -36,4 +38,4 @@ bash scripts/install-firmware-toolchain.sh
 bash ci/footprint
 
 echo "==> [$(date +%T)] the whole suite against the real firmware binary on QEMU mps2-an386"
-cargo run --quiet -p dicetest -- run --dut qemu-mps2-an386 --jobs 3 --out target/ci/qemu-mps2-an386
+cargo run --quiet -p dicetest "${FEATURES[@]}" -- run --dut qemu-mps2-an386 --jobs 3 --out target/ci/qemu-mps2-an386
