@@ -159,7 +159,8 @@ fn main() -> ! {
             // Timing of each arrival is the board's only entropy (see entropy.rs).
             let jitter = entropy::sample(eth.nic.free_run(), clock.sub_ms(), now, received);
             device.add_entropy(&jitter);
-            let datagram = &datagram[..n];
+            // The device decrypts in place: the buffer is refilled by the next recv_slice.
+            let datagram = &mut datagram[..n];
             device.handle_datagram(now, peer, datagram, &mut |to: &PeerAddr, bytes: &[u8]| {
                 send(socket, to, bytes)
             });

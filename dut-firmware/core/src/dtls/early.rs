@@ -26,6 +26,11 @@ impl EarlyRecord {
     pub fn fragment(&self) -> &[u8] {
         &self.bytes[..self.len]
     }
+
+    /// The fragment, to be decrypted where it is kept.
+    pub fn fragment_mut(&mut self) -> &mut [u8] {
+        &mut self.bytes[..self.len]
+    }
 }
 
 /// Why a record was not kept.
@@ -76,6 +81,10 @@ impl EarlyRecords {
 
     pub fn iter(&self) -> impl Iterator<Item = &EarlyRecord> {
         self.slots.iter().flatten()
+    }
+
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut EarlyRecord> {
+        self.slots.iter_mut().flatten()
     }
 
     pub fn len(&self) -> usize {

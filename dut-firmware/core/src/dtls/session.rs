@@ -457,10 +457,9 @@ impl Session {
         ctx: &Ctx<'_>,
         out: &mut Output<'_>,
         app: &mut dyn Application,
-        rx: &mut [u8],
         app_buf: &mut [u8],
         h: &RecordHeader,
-        fragment: &[u8],
+        fragment: &mut [u8],
     ) {
         if self.state == State::HelloVerifySent {
             return; // only a new ClientHello (handled by the device) moves this state
@@ -481,42 +480,40 @@ impl Session {
                     if use_window && faults.has(Fault::ReplayWindowBeforeTagCheck) {
                         self.read.window.mark(h.seq); // the fault: before authentication
                     }
-                    let Some(buf) = rx.get_mut(..fragment.len()) else {
-                        return;
-                    };
-                    buf.copy_from_slice(fragment);
                     let rc = RecordContext {
                         epoch: h.epoch,
                         seq: h.seq,
                         content_type: h.content_type,
                         version: h.version,
                     };
-                    // §4.1.2.7: a record that does not authenticate is dropped silently.
-                    let range = match keys.open(&rc, buf) {
-                        Some(range) => range,
-                        None if faults.has(Fault::RecordTagNotChecked) => {
-                            buf.copy_from_slice(fragment);
-                            match open_ignoring_tag(keys, &rc, buf) {
-                                Some(range) => range,
-                                None => return,
-                            }
-                        }
-                        None => {
-                            self.end_on_unreadable_record(ctx);
-                            return;
-                        }
+                    // Decrypted in place, in the caller's datagram (or, for a record kept
+                    // early, in its own slot): the device needs no record buffer of its own.
+                    // A record that fails is lost either way (§4.1.2.7: dropped silently),
+                    // so nothing needs the ciphertext afterwards.
+                    let opened = if faults.has(Fault::RecordTagNotChecked) {
+                        // The fault: the tag is never looked at (CBC has no such path).
+                        open_ignoring_tag(keys, &rc, fragment).or_else(|| keys.open(&rc, fragment))
+                    } else {
+                        keys.open(&rc, fragment)
+                    };
+                    let Some(range) = opened else {
+                        self.end_on_unreadable_record(ctx);
+                        return;
                     };
                     if use_window {
                         self.read.window.mark(h.seq);
                     }
-                    &rx[range]
+                    let Some(plaintext) = fragment.get(range) else {
+                        return;
+                    };
+                    plaintext
                 }
             };
             self.last_active_ms = ctx.now_ms;
             let epoch_before = self.read.epoch;
             self.on_plaintext(ctx, out, app, app_buf, h.epoch, h.content_type, payload);
             if self.read.epoch != epoch_before {
-                self.replay_early_records(ctx, out, app, rx, app_buf);
+                self.replay_early_records(ctx, out, app, app_buf);
             }
             if self.is_connected() {
                 // Only with the `accept_plaintext_records` fault is anything held.
@@ -565,16 +562,16 @@ impl Session {
         ctx: &Ctx<'_>,
         out: &mut Output<'_>,
         app: &mut dyn Application,
-        rx: &mut [u8],
         app_buf: &mut [u8],
     ) {
-        let early = self.early.take();
-        for r in early.iter() {
+        let mut early = self.early.take();
+        for r in early.iter_mut() {
             if self.is_free() {
                 return;
             }
             if r.header.epoch == self.read.epoch {
-                self.on_record(ctx, out, app, rx, app_buf, &r.header, r.fragment());
+                let header = r.header;
+                self.on_record(ctx, out, app, app_buf, &header, r.fragment_mut());
             }
         }
     }
