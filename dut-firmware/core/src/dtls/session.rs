@@ -24,7 +24,7 @@ use super::messages::{
     SERVER_HELLO, SERVER_HELLO_DONE,
 };
 use super::output::Output;
-use super::reassembly::{Reassembler, ReassemblyError};
+use super::reassembly::{HandshakeReassembler, ReassemblyError, SESSION_REASSEMBLY_BUF};
 use super::record::{
     RecordHeader, ALERT, APPLICATION_DATA, CHANGE_CIPHER_SPEC, DTLS1_0, DTLS1_2, HANDSHAKE,
 };
@@ -40,10 +40,6 @@ use crate::peer::PeerAddr;
 /// Bytes kept of our last flight for retransmission: ServerHello with two extensions and
 /// ServerHelloDone, or Finished, or a HelloVerifyRequest.
 pub const FLIGHT_BUF: usize = 128;
-
-/// Longest complete client handshake message the state machine acts on after reassembly
-/// (ClientKeyExchange with the longest identity the device knows, or Finished).
-const MESSAGE_BUF: usize = 2 + crate::config::MAX_IDENTITY_LEN + 8;
 
 /// What carries the decrypted application data up and the response down.
 pub trait Application {
@@ -115,7 +111,9 @@ pub struct Session {
     transcript: Sha256,
     next_receive_seq: u16,
     next_send_seq: u16,
-    reassembly: Reassembler,
+    /// Sized for what the client sends after its ClientHello (see
+    /// [`SESSION_REASSEMBLY_BUF`]); ClientHellos are reassembled in front of the cookie check.
+    reassembly: HandshakeReassembler,
     /// Keys derived from ClientKeyExchange, installed by ChangeCipherSpec: (client write,
     /// server write).
     pending: Option<(RecordKeys, RecordKeys)>,
@@ -168,7 +166,7 @@ impl Default for Session {
             transcript: Sha256::new(),
             next_receive_seq: 0,
             next_send_seq: 0,
-            reassembly: Reassembler::default(),
+            reassembly: HandshakeReassembler::default(),
             pending: None,
             read: ReadState::default(),
             early: EarlyRecords::default(),
@@ -802,29 +800,26 @@ impl Session {
                 }
                 self.next_receive_seq = hh.message_seq; // the fault: the gap is skipped
             }
-            let mut msg = [0u8; MESSAGE_BUF];
+            let mut msg = [0u8; SESSION_REASSEMBLY_BUF];
             let (msg_type, len) = match self.reassembly.add(&hh, body, ctx.faults()) {
                 Ok(None) => continue,
                 Ok(Some((t, m))) => {
-                    if m.len() > MESSAGE_BUF {
-                        // Longer than anything the client may send the device now: an
-                        // identity it cannot know, or garbage.
-                        let d = if t == CLIENT_KEY_EXCHANGE {
-                            self.unknown_identity_alert(ctx)
-                        } else {
-                            alert::UNEXPECTED_MESSAGE
-                        };
-                        self.fatal(out, d);
-                        return;
-                    }
                     msg[..m.len()].copy_from_slice(m);
                     (t, m.len())
                 }
-                Err(
-                    ReassemblyError::TooLong(_)
-                    | ReassemblyError::Inconsistent
-                    | ReassemblyError::Fragmented,
-                ) => {
+                Err(ReassemblyError::TooLong(_)) => {
+                    // Longer than anything the client may send the device now: an
+                    // identity it cannot know (RFC 4279 §2), or garbage. Refused at the
+                    // first fragment that says so.
+                    let d = if hh.msg_type == CLIENT_KEY_EXCHANGE {
+                        self.unknown_identity_alert(ctx)
+                    } else {
+                        alert::UNEXPECTED_MESSAGE
+                    };
+                    self.fatal(out, d);
+                    return;
+                }
+                Err(ReassemblyError::Inconsistent | ReassemblyError::Fragmented) => {
                     self.fatal(out, alert::HANDSHAKE_FAILURE);
                     return;
                 }
