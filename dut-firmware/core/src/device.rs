@@ -23,8 +23,13 @@ use crate::dtls::session::{Ctx, Session, State};
 use crate::faults::Fault;
 use crate::peer::PeerAddr;
 
-/// Largest datagram the device builds.
-pub const TX_BUF: usize = 1280;
+/// Largest datagram the device builds: [`Config::max_datagram`]'s default, which keeps a
+/// datagram within the IPv6 minimum MTU of 1280 less IP, UDP and some tunnel headers (RFC
+/// 6347 §4.1.1.1 asks not to exceed the PMTU; RFC 7925 §11 for constrained networks). A
+/// larger `max_datagram` is clamped to it: bytes beyond it would never be filled. The
+/// device's own records are all far smaller (a flight of ≤ 128 bytes, a CoAP response of
+/// ≤ [`APP_BUF`]), so a smaller datagram size only means records go in more datagrams.
+pub const TX_BUF: usize = 1152;
 /// Largest CoAP response.
 pub const APP_BUF: usize = 256;
 
