@@ -508,6 +508,19 @@ mod tests {
     }
 
     #[test]
+    fn the_largest_response_fits_the_device_s_application_buffer() {
+        let mut s = CoapServer::new(1);
+        let mut buf = [0u8; 64];
+        let mut b = Builder::new(&mut buf, CON, GET, 5, &[0xee; 8]).unwrap();
+        b.option(URI_PATH, b".well-known").unwrap();
+        b.option(URI_PATH, b"core").unwrap();
+        let n = b.payload(&[]).unwrap();
+        let mut out = [0u8; crate::device::APP_BUF];
+        let m = s.on_data(0, &peer(), &buf[..n], &mut out).expect("written");
+        assert_eq!(Message::parse(&out[..m]).unwrap().payload, WELL_KNOWN_CORE);
+    }
+
+    #[test]
     fn unknown_critical_option_ping_and_malformed_messages() {
         let mut s = CoapServer::new(1);
         let mut buf = [0u8; 64];
