@@ -61,7 +61,7 @@ pub struct Config {
     /// still accepted (RFC 6347 §4.2.1 suggests rotating it).
     pub cookie_rotation_ms: u64,
     /// Largest datagram the device sends (the path MTU less IP and UDP headers, RFC 6347
-    /// §4.1.1.1).
+    /// §4.1.1.1); at most [`crate::device::TX_BUF`], to which a larger value is clamped.
     pub max_datagram: usize,
     /// Seed of the device's deterministic random bit generator. A real board mixes in
     /// entropy from its hardware RNG; the simulation keeps it fixed to be reproducible.
@@ -89,7 +89,7 @@ impl Config {
             require_extended_master_secret: false,
             timers: Timers::default(),
             cookie_rotation_ms: 300_000,
-            max_datagram: 1152,
+            max_datagram: crate::device::TX_BUF,
             seed: [0x5a; 32],
             faults: Faults::default(),
         };

@@ -17,18 +17,23 @@ use crate::dtls::messages::{
 use crate::dtls::output::Output;
 use crate::dtls::reassembly::header_overruns;
 use crate::dtls::record::{
-    next_record, skip_record, RecordError, RecordHeader, ALERT, DTLS1_0, HANDSHAKE,
+    next_record_mut, skip_record_mut, RecordError, RecordHeader, ALERT, DTLS1_0, HANDSHAKE,
 };
 use crate::dtls::session::{Ctx, Session, State};
 use crate::faults::Fault;
 use crate::peer::PeerAddr;
 
-/// Largest record fragment the device decrypts (a 1 KB record plus protection overhead).
-pub const RX_BUF: usize = 1024 + 64;
-/// Largest datagram the device builds.
-pub const TX_BUF: usize = 1280;
-/// Largest CoAP response.
-pub const APP_BUF: usize = 256;
+/// Largest datagram the device builds: [`Config::max_datagram`]'s default, which keeps a
+/// datagram within the IPv6 minimum MTU of 1280 less IP, UDP and some tunnel headers (RFC
+/// 6347 §4.1.1.1 asks not to exceed the PMTU; RFC 7925 §11 for constrained networks). A
+/// larger `max_datagram` is clamped to it: bytes beyond it would never be filled. The
+/// device's own records are all far smaller (a flight of ≤ 128 bytes, a CoAP response of
+/// ≤ [`APP_BUF`]), so a smaller datagram size only means records go in more datagrams.
+pub const TX_BUF: usize = 1152;
+/// Largest CoAP response. The server's largest is `/.well-known/core` (RFC 6690), 4 header
+/// bytes, an 8-byte token, Content-Format and 117 bytes of links: 132 bytes (a unit test of
+/// `coap::server` keeps this true). A response that does not fit is not sent.
+pub const APP_BUF: usize = 160;
 
 /// The reference device with room for `N` concurrent DTLS sessions.
 pub struct Device<const N: usize = 4> {
@@ -46,7 +51,6 @@ pub struct Device<const N: usize = 4> {
     /// `unknown_content_type_crashes`): the device has crashed and neither answers nor
     /// retransmits any more.
     crashed: bool,
-    rx: [u8; RX_BUF],
     tx: [u8; TX_BUF],
     app_buf: [u8; APP_BUF],
 }
@@ -76,7 +80,6 @@ impl<const N: usize> Device<N> {
             sessions: core::array::from_fn(|_| Session::default()),
             coap,
             crashed: false,
-            rx: [0; RX_BUF],
             tx: [0; TX_BUF],
             app_buf: [0; APP_BUF],
         }
@@ -117,11 +120,16 @@ impl<const N: usize> Device<N> {
     }
 
     /// One UDP datagram from `peer`, received at `now_ms`. Answers go to `out`.
+    ///
+    /// The datagram is the caller's receive buffer, and the device overwrites it: each
+    /// protected record is decrypted where it lies (the boards own a datagram buffer
+    /// anyway, so the device keeps no record buffer of its own). Its contents are
+    /// unspecified afterwards.
     pub fn handle_datagram(
         &mut self,
         now_ms: u64,
         peer: PeerAddr,
-        datagram: &[u8],
+        datagram: &mut [u8],
         out: &mut impl FnMut(&PeerAddr, &[u8]),
     ) {
         if self.crashed {
@@ -136,37 +144,38 @@ impl<const N: usize> Device<N> {
             sessions,
             coap,
             crashed,
-            rx,
             tx,
             app_buf,
         } = self;
         cookies.rotate_if_due(now_ms, config.cookie_rotation_ms, rng);
         let mut o = Output::new(tx, config.max_datagram, peer, out, rng);
         let ctx = Ctx { config, now_ms };
-        let mut rest = datagram;
+        // Each record is split off the datagram (split_at_mut), so that it can be
+        // decrypted in place while the rest waits.
+        let mut rest: &mut [u8] = datagram;
         // Records one by one (§4.1.1). A record of unknown type or version is stepped over
         // (§4.1.2.7: invalid records are discarded one by one); one whose header or length
         // does not fit the datagram ends it.
         loop {
-            let (h, fragment) = match next_record(rest) {
+            let (h, fragment) = match next_record_mut(core::mem::take(&mut rest)) {
                 Ok((h, fragment, r)) => {
                     rest = r;
                     (h, fragment)
                 }
-                Err(RecordError::UnknownContentType(_))
+                Err((RecordError::UnknownContentType(_), _))
                     if config.faults.has(Fault::UnknownContentTypeCrashes) =>
                 {
                     *crashed = true; // the fault: a handler read past its table
                     return;
                 }
-                Err(RecordError::UnknownContentType(_) | RecordError::UnknownVersion(_)) => {
+                Err((RecordError::UnknownContentType(_) | RecordError::UnknownVersion(_), d)) => {
                     end_on_unreadable_record(&ctx, sessions, &peer);
-                    let Some(r) = skip_record(rest) else { break };
+                    let Some(r) = skip_record_mut(d) else { break };
                     rest = r;
                     continue;
                 }
-                Err(RecordError::ShortHeader | RecordError::LengthBeyondDatagram) => {
-                    if !rest.is_empty() {
+                Err((RecordError::ShortHeader | RecordError::LengthBeyondDatagram, d)) => {
+                    if !d.is_empty() {
                         end_on_unreadable_record(&ctx, sessions, &peer);
                     }
                     break;
@@ -191,7 +200,7 @@ impl<const N: usize> Device<N> {
                 };
                 *crashed |= front.on_record(&mut o, hellos, fragment);
             } else if let Some(s) = find(sessions, &peer) {
-                s.on_record(&ctx, &mut o, coap, rx, app_buf, &h, fragment);
+                s.on_record(&ctx, &mut o, coap, app_buf, &h, fragment);
                 *crashed |= core::mem::take(&mut s.crashed);
             } else {
                 // No session and no ClientHello: dropped (nothing to answer to).

@@ -67,8 +67,11 @@ impl SimBoard {
 
     pub fn handle_datagram(&mut self, now_ms: u64, from: SocketAddr, bytes: &[u8]) -> Datagrams {
         let mut sent = Vec::new();
+        // The device decrypts in place, in the receive buffer: a caller that only lends
+        // the bytes gets them copied first.
+        let mut datagram = bytes.to_vec();
         self.device
-            .handle_datagram(now_ms, peer_of(from), bytes, &mut |to, d| {
+            .handle_datagram(now_ms, peer_of(from), &mut datagram, &mut |to, d| {
                 sent.push((socket_of(to), d.to_vec()))
             });
         sent

@@ -17,7 +17,7 @@ fn pump<const N: usize>(dev: &mut Device<N>, c: &mut Connection, addr: SocketAdd
         while let Some(d) = c.poll_transmit() {
             moved = true;
             let mut answers = Vec::new();
-            dev.handle_datagram(now, peer, &d, &mut |to, b| {
+            dev.handle_datagram(now, peer, &mut d.clone(), &mut |to, b| {
                 assert_eq!(*to, peer);
                 answers.push(b.to_vec())
             });
@@ -47,10 +47,12 @@ fn the_oldest_unfinished_handshake_is_evicted_not_the_connection() {
     cb.start(Instant::ZERO);
     let ch1 = cb.poll_transmit().unwrap();
     let mut hvr = Vec::new();
-    dev.handle_datagram(1, peer_of(b), &ch1, &mut |_, d| hvr.push(d.to_vec()));
+    dev.handle_datagram(1, peer_of(b), &mut ch1.clone(), &mut |_, d| {
+        hvr.push(d.to_vec())
+    });
     cb.handle_datagram(Instant::from_millis(1), &hvr[0]);
     let ch2 = cb.poll_transmit().unwrap();
-    dev.handle_datagram(1, peer_of(b), &ch2, &mut |_, _| {});
+    dev.handle_datagram(1, peer_of(b), &mut ch2.clone(), &mut |_, _| {});
     assert_eq!(dev.sessions().count(), 2);
 
     // C needs a slot: B's unfinished handshake goes, A's connection stays.
@@ -82,11 +84,13 @@ fn cookies_survive_one_rotation_but_not_two() {
         let ch1 = c.poll_transmit().unwrap();
         let t0 = 10_000 * seed;
         let mut hvr = Vec::new();
-        dev.handle_datagram(t0, peer_of(addr), &ch1, &mut |_, d| hvr.push(d.to_vec()));
+        dev.handle_datagram(t0, peer_of(addr), &mut ch1.clone(), &mut |_, d| {
+            hvr.push(d.to_vec())
+        });
         c.handle_datagram(Instant::ZERO, &hvr[0]);
         let ch2 = c.poll_transmit().unwrap();
         let mut answer = Vec::new();
-        dev.handle_datagram(t0 + delay, peer_of(addr), &ch2, &mut |_, d| {
+        dev.handle_datagram(t0 + delay, peer_of(addr), &mut ch2.clone(), &mut |_, d| {
             answer.push(d.to_vec())
         });
         plain_handshake_types(&answer)

@@ -84,7 +84,8 @@ pub async fn run(stack: Stack<'static>, seed: [u8; 32]) -> ! {
         match received {
             Some(Ok((n, meta))) => {
                 let peer = peer_addr(&meta.endpoint);
-                device.handle_datagram(now, peer, &buf[..n], &mut out);
+                // The device decrypts in place: the buffer is refilled by the next receive.
+                device.handle_datagram(now, peer, &mut buf[..n], &mut out);
             }
             Some(Err(e)) => warn!("udp receive: {}", e),
             None => {}

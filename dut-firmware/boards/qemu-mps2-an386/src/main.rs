@@ -48,7 +48,7 @@ const DATAGRAM: usize = 1472;
 /// several back to back).
 const SOCKET_RX_BUF: usize = 2048;
 /// Its send buffer: the device's answers go out at every poll, and none is larger than
-/// dut-core's `max_datagram` (1152 bytes by default), so one of those plus room for a
+/// dut-core's `TX_BUF` (1152 bytes; `max_datagram` is clamped to it), so one of those plus room for a
 /// small one is enough.
 const SOCKET_TX_BUF: usize = 1536;
 const SOCKET_PACKETS: usize = 4;
@@ -159,7 +159,8 @@ fn main() -> ! {
             // Timing of each arrival is the board's only entropy (see entropy.rs).
             let jitter = entropy::sample(eth.nic.free_run(), clock.sub_ms(), now, received);
             device.add_entropy(&jitter);
-            let datagram = &datagram[..n];
+            // The device decrypts in place: the buffer is refilled by the next recv_slice.
+            let datagram = &mut datagram[..n];
             device.handle_datagram(now, peer, datagram, &mut |to: &PeerAddr, bytes: &[u8]| {
                 send(socket, to, bytes)
             });

@@ -18,9 +18,8 @@ use crate::peer::PeerAddr;
 /// a message ID from one peer may come again as a duplicate.
 pub const EXCHANGE_LIFETIME_MS: u64 = 247_000;
 
-/// Duplicate cache: entries and the longest response each keeps.
+/// Duplicate cache: entries (each keeps what its response was made of, not its bytes).
 pub const CACHE_ENTRIES: usize = 4;
-pub const CACHE_RESPONSE: usize = 160;
 
 /// RFC 6690 §2 links, with resource types and interface descriptions (RFC 6690 §3.1-3.2).
 const WELL_KNOWN_CORE: &[u8] = b"</light>;rt=\"light\";if=\"core.a\",\
@@ -45,13 +44,46 @@ impl Default for Sensors {
     }
 }
 
+/// The body of a response: every response of this server is a code, at most a
+/// Content-Format and one of these, so that is what the duplicate cache keeps.
+#[derive(Clone, Copy, Debug)]
+enum Body {
+    Empty,
+    /// Fixed text (the link format document, a diagnostic payload).
+    Fixed(&'static [u8]),
+    /// Text made when the request was executed (a reading, the light's state).
+    Made(Text),
+}
+
+/// A response before it is written out: what the request's execution decided.
+#[derive(Clone, Copy, Debug)]
+struct Reply {
+    code: u8,
+    format: Option<u16>,
+    body: Body,
+}
+
+/// The longest token (RFC 7252 §5.3.1: 0 to 8 bytes).
+const MAX_TOKEN: usize = 8;
+
+/// A CON request answered: enough to write the same piggybacked response again (§4.5)
+/// without executing the request again. The rest of the response follows from these: an
+/// ACK (§5.2.1) with the request's message ID.
 #[derive(Clone, Copy, Debug)]
 struct CacheEntry {
     peer: PeerAddr,
     mid: u16,
     at_ms: u64,
-    len: usize,
-    response: [u8; CACHE_RESPONSE],
+    /// The token the response carried (§5.3.1; none with `coap_token_not_echoed`).
+    token: [u8; MAX_TOKEN],
+    token_len: u8,
+    reply: Reply,
+}
+
+impl CacheEntry {
+    fn token(&self) -> &[u8] {
+        &self.token[..usize::from(self.token_len).min(MAX_TOKEN)]
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -84,9 +116,9 @@ impl CoapServer {
         })
     }
 
-    fn remember(&mut self, now: u64, peer: &PeerAddr, mid: u16, response: &[u8]) {
-        if response.len() > CACHE_RESPONSE {
-            return; // not kept: a repeat is executed again (all resources are idempotent)
+    fn remember(&mut self, now: u64, peer: &PeerAddr, mid: u16, token: &[u8], reply: Reply) {
+        if token.len() > MAX_TOKEN {
+            return; // not kept: Message::parse admits no such token
         }
         // Replace an expired or the oldest entry.
         let slot = self
@@ -102,36 +134,18 @@ impl CoapServer {
             peer: *peer,
             mid,
             at_ms: now,
-            len: response.len(),
-            response: [0; CACHE_RESPONSE],
+            token: [0; MAX_TOKEN],
+            token_len: token.len() as u8,
+            reply,
         };
-        e.response[..response.len()].copy_from_slice(response);
+        e.token[..token.len()].copy_from_slice(token);
         self.cache[slot] = Some(e);
     }
 
-    /// Handles one request; see the module table.
-    fn respond(&mut self, req: &Message<'_>, out: &mut [u8]) -> Option<usize> {
-        let (mtype, mid) = if req.mtype == CON {
-            // §5.2.1: a piggybacked response in the ACK, same message ID.
-            (ACK, req.mid)
-        } else {
-            // §5.2.3: a NON request gets a NON response with a fresh message ID.
-            let m = self.next_mid;
-            self.next_mid = self.next_mid.wrapping_add(1);
-            (NON, m)
-        };
-        let token: &[u8] = if self.faults.has(Fault::CoapTokenNotEchoed) {
-            &[]
-        } else {
-            req.token
-        };
-        let reply = |out: &mut [u8], code: u8, format: Option<u16>, payload: &[u8]| {
-            let mut b = Builder::new(out, mtype, code, mid, token).ok()?;
-            if let Some(f) = format {
-                b.option_uint(CONTENT_FORMAT, f as u32).ok()?;
-            }
-            b.payload(payload).ok()
-        };
+    /// Handles one request; see the module table. Returns what the response is made of;
+    /// [`write_reply`] writes it.
+    fn respond(&mut self, req: &Message<'_>) -> Reply {
+        let reply = |code: u8, format: Option<u16>, body: Body| Reply { code, format, body };
 
         // Collect the path; refuse unrecognised critical options (§5.4.1) and repeated
         // non-repeatable ones (§5.4.5).
@@ -146,13 +160,13 @@ impl CoapServer {
                 URI_PATH => {
                     if path_len > 0 || o.value.is_empty() {
                         if path_len + 1 > path.len() {
-                            return reply(out, NOT_FOUND, None, &[]);
+                            return reply(NOT_FOUND, None, Body::Empty);
                         }
                         path[path_len] = b'/';
                         path_len += 1;
                     }
                     if path_len + o.value.len() > path.len() {
-                        return reply(out, NOT_FOUND, None, &[]);
+                        return reply(NOT_FOUND, None, Body::Empty);
                     }
                     path[path_len..path_len + o.value.len()].copy_from_slice(o.value);
                     path_len += o.value.len();
@@ -167,16 +181,16 @@ impl CoapServer {
                     accept = Some(uint(o.value));
                 }
                 PROXY_URI | PROXY_SCHEME => {
-                    return reply(out, PROXYING_NOT_SUPPORTED, None, &[]);
+                    return reply(PROXYING_NOT_SUPPORTED, None, Body::Empty);
                 }
                 n if n % 2 == 1 && !self.faults.has(Fault::CoapIgnoresCriticalOptions) => {
-                    return reply(out, BAD_OPTION, None, &[])
+                    return reply(BAD_OPTION, None, Body::Empty)
                 }
                 _ => {} // elective: ignored (§5.4.1), Observe included
             }
         }
         if seen_cf > 1 || seen_accept > 1 {
-            return reply(out, BAD_OPTION, None, &[]);
+            return reply(BAD_OPTION, None, Body::Empty);
         }
         let path = &path[..path_len];
         self.executed += 1;
@@ -184,14 +198,14 @@ impl CoapServer {
         let format = match path {
             b"light" | b"sensors/temperature" | b"sensors/humidity" => TEXT_PLAIN,
             b".well-known/core" => LINK_FORMAT,
-            _ => return reply(out, NOT_FOUND, None, &[]),
+            _ => return reply(NOT_FOUND, None, Body::Empty),
         };
         match (path, req.code) {
             (_, GET) => {
                 if accept.is_some_and(|a| a != format as u32)
                     && !self.faults.has(Fault::CoapIgnoresAccept)
                 {
-                    return reply(out, NOT_ACCEPTABLE, None, &[]);
+                    return reply(NOT_ACCEPTABLE, None, Body::Empty);
                 }
                 let mut text = Text::default();
                 match path {
@@ -204,26 +218,41 @@ impl CoapServer {
                     b"sensors/humidity" => {
                         write_tenths(&mut text, self.sensors.humidity_permille as i32);
                     }
-                    _ => return reply(out, CONTENT, Some(LINK_FORMAT), WELL_KNOWN_CORE),
+                    _ => return reply(CONTENT, Some(LINK_FORMAT), Body::Fixed(WELL_KNOWN_CORE)),
                 }
-                reply(out, CONTENT, Some(format), text.as_bytes())
+                reply(CONTENT, Some(format), Body::Made(text))
             }
             (b"light", PUT) => {
                 if content_format.is_some_and(|f| f != TEXT_PLAIN as u32)
                     && !self.faults.has(Fault::CoapIgnoresContentFormat)
                 {
-                    return reply(out, UNSUPPORTED_CONTENT_FORMAT, None, &[]);
+                    return reply(UNSUPPORTED_CONTENT_FORMAT, None, Body::Empty);
                 }
                 match req.payload {
                     b"on" => self.light_on = true,
                     b"off" => self.light_on = false,
-                    _ => return reply(out, BAD_REQUEST, None, b"payload: on or off"),
+                    _ => return reply(BAD_REQUEST, None, Body::Fixed(b"payload: on or off")),
                 }
-                reply(out, CHANGED, None, &[])
+                reply(CHANGED, None, Body::Empty)
             }
-            _ => reply(out, METHOD_NOT_ALLOWED, None, &[]),
+            _ => reply(METHOD_NOT_ALLOWED, None, Body::Empty),
         }
     }
+}
+
+/// Writes a response: its header (type, code, message ID, token), the Content-Format
+/// option if any, and the body.
+fn write_reply(out: &mut [u8], mtype: u8, mid: u16, token: &[u8], reply: &Reply) -> Option<usize> {
+    let mut b = Builder::new(out, mtype, reply.code, mid, token).ok()?;
+    if let Some(f) = reply.format {
+        b.option_uint(CONTENT_FORMAT, f as u32).ok()?;
+    }
+    let payload: &[u8] = match &reply.body {
+        Body::Empty => &[],
+        Body::Fixed(bytes) => bytes,
+        Body::Made(text) => text.as_bytes(),
+    };
+    b.payload(payload).ok()
 }
 
 /// A uint option value (§3.2), saturating past 4 bytes.
@@ -260,15 +289,15 @@ fn write_tenths(t: &mut Text, v: i32) {
 }
 
 /// A small fixed buffer of text; bytes past its end are dropped.
-#[derive(Default)]
+#[derive(Clone, Copy, Debug, Default)]
 struct Text {
     buf: [u8; 16],
-    len: usize,
+    len: u8,
 }
 
 impl Text {
     fn as_bytes(&self) -> &[u8] {
-        &self.buf[..self.len]
+        &self.buf[..usize::from(self.len).min(self.buf.len())]
     }
 
     fn push_str(&mut self, s: &str) {
@@ -278,7 +307,7 @@ impl Text {
     }
 
     fn push(&mut self, b: u8) {
-        if let Some(slot) = self.buf.get_mut(self.len) {
+        if let Some(slot) = self.buf.get_mut(usize::from(self.len)) {
             *slot = b;
             self.len += 1;
         }
@@ -338,17 +367,31 @@ impl Application for CoapServer {
         }
         if req.mtype == CON {
             if let Some(e) = self.cached(now_ms, peer, req.mid) {
-                // §4.5: the same response again, the request not executed again.
-                let n = e.len;
-                out.get_mut(..n)?.copy_from_slice(&e.response[..n]);
-                return Some(n);
+                // §4.5: the same response again, the request not executed again (a PUT
+                // "off" reusing the message ID of a PUT "on" leaves the light on). Written
+                // from what the first execution decided: the same bytes as the first time.
+                return write_reply(out, ACK, req.mid, e.token(), &e.reply);
             }
         }
-        let n = self.respond(&req, out)?;
+        let (mtype, mid) = if req.mtype == CON {
+            // §5.2.1: a piggybacked response in the ACK, same message ID.
+            (ACK, req.mid)
+        } else {
+            // §5.2.3: a NON request gets a NON response with a fresh message ID.
+            let m = self.next_mid;
+            self.next_mid = self.next_mid.wrapping_add(1);
+            (NON, m)
+        };
+        let token: &[u8] = if self.faults.has(Fault::CoapTokenNotEchoed) {
+            &[]
+        } else {
+            req.token
+        };
+        let reply = self.respond(&req);
         if req.mtype == CON {
-            self.remember(now_ms, peer, req.mid, out.get(..n)?);
+            self.remember(now_ms, peer, req.mid, token, reply);
         }
-        Some(n)
+        write_reply(out, mtype, mid, token, &reply)
     }
 }
 
@@ -452,6 +495,29 @@ mod tests {
         assert_eq!(first, again);
         assert!(!s.light_on, "the duplicate was executed a second time");
         assert_eq!(s.executed, before + 1);
+
+        // A duplicate GET gets the reading of its first execution, byte for byte.
+        let get = request(CON, GET, 78, &["sensors", "temperature"], b"");
+        let mut first = [0u8; 64];
+        let n = s.on_data(0, &peer(), &get, &mut first).unwrap();
+        s.sensors.temperature_decicelsius = 999;
+        let mut again = [0u8; 64];
+        let m = s.on_data(1, &peer(), &get, &mut again).unwrap();
+        assert_eq!(&first[..n], &again[..m]);
+        assert_eq!(s.executed, before + 2);
+    }
+
+    #[test]
+    fn the_largest_response_fits_the_device_s_application_buffer() {
+        let mut s = CoapServer::new(1);
+        let mut buf = [0u8; 64];
+        let mut b = Builder::new(&mut buf, CON, GET, 5, &[0xee; 8]).unwrap();
+        b.option(URI_PATH, b".well-known").unwrap();
+        b.option(URI_PATH, b"core").unwrap();
+        let n = b.payload(&[]).unwrap();
+        let mut out = [0u8; crate::device::APP_BUF];
+        let m = s.on_data(0, &peer(), &buf[..n], &mut out).expect("written");
+        assert_eq!(Message::parse(&out[..m]).unwrap().payload, WELL_KNOWN_CORE);
     }
 
     #[test]

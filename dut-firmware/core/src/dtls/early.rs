@@ -12,8 +12,12 @@ use super::record::RecordHeader;
 /// Records kept per session.
 pub const EARLY_RECORDS: usize = 2;
 /// Largest fragment kept: a Finished protected with CBC-SHA256 (IV 16, message 24, MAC
-/// 32, padding) is 80 bytes, with CCM-8 40.
+/// 32, padding) is 80 bytes, with CCM-8 (explicit nonce 8, message 24, tag 8) 40; 8 bytes
+/// of margin for CCM-8 alone, the suite RFC 7925 §4.2 asks for.
+#[cfg(feature = "cbc")]
 pub const EARLY_RECORD_BUF: usize = 96;
+#[cfg(not(feature = "cbc"))]
+pub const EARLY_RECORD_BUF: usize = 48;
 
 #[derive(Clone, Copy, Debug)]
 pub struct EarlyRecord {
@@ -25,6 +29,11 @@ pub struct EarlyRecord {
 impl EarlyRecord {
     pub fn fragment(&self) -> &[u8] {
         &self.bytes[..self.len]
+    }
+
+    /// The fragment, to be decrypted where it is kept.
+    pub fn fragment_mut(&mut self) -> &mut [u8] {
+        &mut self.bytes[..self.len]
     }
 }
 
@@ -76,6 +85,10 @@ impl EarlyRecords {
 
     pub fn iter(&self) -> impl Iterator<Item = &EarlyRecord> {
         self.slots.iter().flatten()
+    }
+
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut EarlyRecord> {
+        self.slots.iter_mut().flatten()
     }
 
     pub fn len(&self) -> usize {

@@ -23,11 +23,12 @@ pub struct ReadState {
     pub window: ReplayWindow,
 }
 
-/// Only with the `record_tag_not_checked` fault: the plaintext of a CCM-8 record whose tag
-/// did not verify. CCM encrypts in counter mode, so sealing the ciphertext again under the
-/// same nonce (epoch and sequence number, RFC 6655 §3) runs the same keystream over it and
-/// gives the plaintext back; the tag is never looked at. `buf` holds a copy of the
-/// fragment (explicit nonce, ciphertext, tag) and receives the result. None for CBC.
+/// Only with the `record_tag_not_checked` fault: the plaintext of a CCM-8 record, its tag
+/// never looked at. CCM encrypts in counter mode, so sealing the ciphertext again under the
+/// record's own nonce (the salt and the explicit nonce it carries, RFC 6655 §3) runs the
+/// same keystream over it and gives the plaintext back: the same plaintext a verified
+/// record would give, and a forged one's too. `buf` is the fragment (explicit nonce,
+/// ciphertext, tag), decrypted in place. None for CBC, `buf` untouched.
 pub fn open_ignoring_tag(
     keys: &RecordKeys,
     ctx: &RecordContext,
@@ -37,6 +38,15 @@ pub fn open_ignoring_tag(
         return None;
     }
     let n = buf.len().checked_sub(16)?;
-    keys.seal(ctx, buf, n, &[0; 16]).ok()?;
+    // seal() writes epoch || sequence number as the explicit nonce: give it the record's.
+    let explicit = buf.get(..8)?;
+    let own = RecordContext {
+        epoch: u16::from_be_bytes([explicit[0], explicit[1]]),
+        seq: explicit[2..]
+            .iter()
+            .fold(0u64, |acc, &b| acc << 8 | u64::from(b)),
+        ..*ctx
+    };
+    keys.seal(&own, buf, n, &[0; 16]).ok()?;
     Some(8..8 + n)
 }

@@ -10,7 +10,7 @@
 //! retransmission), never the session table; no timer is attached to a slot.
 
 use super::messages::{HandshakeHeader, CLIENT_HELLO};
-use super::reassembly::{Reassembler, ReassemblyError};
+use super::reassembly::{HelloReassembler, ReassemblyError};
 use crate::faults::Faults;
 use crate::peer::PeerAddr;
 
@@ -36,7 +36,7 @@ struct Slot {
     peer: Option<PeerAddr>,
     /// When the slot was taken, in arrivals (not time): the smallest is evicted first.
     taken_at: u64,
-    reassembler: Reassembler,
+    reassembler: HelloReassembler,
 }
 
 /// The shared area; see the module documentation.

@@ -289,6 +289,26 @@ pub fn server_hello_body(p: &ServerHelloParams<'_>, out: &mut [u8]) -> Result<us
 mod tests {
     use super::*;
 
+    #[test]
+    fn the_longest_flight_4_fits_the_flight_buffer() {
+        let mut body = [0u8; 96];
+        let n = server_hello_body(
+            &ServerHelloParams {
+                random: &[1; 32],
+                session_id: &[],
+                cipher_suite: 0xc0a8,
+                compression_method: 0,
+                extended_master_secret: true,
+                renegotiation_info: Some(&[]),
+            },
+            &mut body,
+        )
+        .unwrap();
+        // ServerHello and ServerHelloDone, each behind its 12-byte handshake header.
+        assert_eq!(12 + n + 12, 73);
+        assert!(12 + n + 12 <= super::super::session::FLIGHT_BUF);
+    }
+
     /// A ClientHello like OpenSSL's: SCSV, EMS, one unknown extension.
     fn sample() -> std::vec::Vec<u8> {
         let mut v = std::vec![0xfe, 0xfd];

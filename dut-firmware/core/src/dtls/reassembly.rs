@@ -1,18 +1,36 @@
 //! Bounded reassembly of the client's handshake messages (RFC 6347 §4.2.3): fragments of
 //! the expected message may come in any order, overlap or repeat; the message is complete
-//! when every byte has arrived. One fixed buffer per session; a message longer than it is
-//! refused (a PSK server never needs long messages from the client).
+//! when every byte has arrived. Fixed buffers; a message longer than its buffer is refused
+//! (a PSK server never needs long messages from the client). Two sizes: the ClientHello
+//! slots in front of the cookie check ([`HelloReassembler`]), and one per session for what
+//! the client sends after its ClientHello ([`HandshakeReassembler`]).
 
 use super::messages::HandshakeHeader;
 use crate::codec::Reader;
 use crate::faults::{Fault, Faults};
 
-/// Longest client handshake message the device reassembles.
+/// Longest client handshake message the device reassembles: a ClientHello, in the shared
+/// slots of `hello_reassembly` (its cipher suites, extensions and a cookie).
 pub const REASSEMBLY_BUF: usize = 512;
+
+/// Longest message a session reassembles. After the ClientHello (reassembled in front of
+/// the cookie check, never here) a PSK client sends only ClientKeyExchange and Finished
+/// (RFC 4279 §2, RFC 5246 §7.3): a ClientKeyExchange is the identity's 2-byte length and
+/// the identity (at most [`crate::config::MAX_IDENTITY_LEN`] for one the device can know),
+/// a Finished 12 bytes of verify_data (RFC 5246 §7.4.9); 8 bytes of margin. A renegotiating
+/// ClientHello is refused unreassembled (RFC 5746 §4.4). Anything longer is refused at its
+/// first fragment, so that it costs the session no more than this.
+pub const SESSION_REASSEMBLY_BUF: usize = 2 + crate::config::MAX_IDENTITY_LEN + 8;
+
+/// The reassembler of a ClientHello slot.
+pub type HelloReassembler = Reassembler<REASSEMBLY_BUF, { REASSEMBLY_BUF.div_ceil(8) }>;
+/// A session's reassembler.
+pub type HandshakeReassembler =
+    Reassembler<SESSION_REASSEMBLY_BUF, { SESSION_REASSEMBLY_BUF.div_ceil(8) }>;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ReassemblyError {
-    /// The message is longer than the buffer.
+    /// The message is longer than the buffer (the length the fragment claims).
     TooLong(u32),
     /// A fragment disagrees with the first one on msg_type or length.
     Inconsistent,
@@ -21,32 +39,37 @@ pub enum ReassemblyError {
     Fragmented,
 }
 
+/// Reassembles messages of up to `N` bytes; `MAP` is `N` / 8 rounded up (the bitmap).
 #[derive(Clone, Debug)]
-pub struct Reassembler {
-    buf: [u8; REASSEMBLY_BUF],
+pub struct Reassembler<const N: usize, const MAP: usize> {
+    buf: [u8; N],
     /// Bit i of byte i/8: byte i has arrived.
-    have: [u8; REASSEMBLY_BUF / 8],
+    have: [u8; MAP],
     /// (msg_type, length, message_seq) of the message being collected.
     current: Option<(u8, u32, u16)>,
     /// Only with the `fragment_offset_ignored` fault: bytes appended so far.
     appended: usize,
 }
 
-impl Default for Reassembler {
+impl<const N: usize, const MAP: usize> Default for Reassembler<N, MAP> {
     fn default() -> Self {
+        let () = Self::MAP_COVERS_BUF;
         Reassembler {
-            buf: [0; REASSEMBLY_BUF],
-            have: [0; REASSEMBLY_BUF / 8],
+            buf: [0; N],
+            have: [0; MAP],
             current: None,
             appended: 0,
         }
     }
 }
 
-impl Reassembler {
+impl<const N: usize, const MAP: usize> Reassembler<N, MAP> {
+    /// Checked when the type is used: the bitmap has a bit for every byte of the buffer.
+    const MAP_COVERS_BUF: () = assert!(MAP * 8 >= N);
+
     pub fn reset(&mut self) {
         self.current = None;
-        self.have = [0; REASSEMBLY_BUF / 8];
+        self.have = [0; MAP];
         self.appended = 0;
     }
 
@@ -59,7 +82,7 @@ impl Reassembler {
         body: &[u8],
         faults: &Faults,
     ) -> Result<Option<(u8, &[u8])>, ReassemblyError> {
-        if h.length as usize > REASSEMBLY_BUF {
+        if h.length as usize > N {
             return Err(ReassemblyError::TooLong(h.length));
         }
         if faults.has(Fault::NoFragmentReassembly) && !h.is_whole() {
@@ -89,7 +112,7 @@ impl Reassembler {
         } else {
             h.fragment_offset as usize
         };
-        let end = (start + body.len()).min(REASSEMBLY_BUF);
+        let end = (start + body.len()).min(N);
         if let Some(dst) = self.buf.get_mut(start..end) {
             dst.copy_from_slice(&body[..end - start]);
         }
@@ -146,7 +169,7 @@ mod tests {
     #[test]
     fn out_of_order_and_overlapping_fragments_complete_the_message() {
         let msg: [u8; 10] = core::array::from_fn(|i| i as u8);
-        let mut r = Reassembler::default();
+        let mut r = HandshakeReassembler::default();
         assert_eq!(r.add(&hdr(6, 4), &msg[6..], &none()).unwrap(), None);
         assert_eq!(r.add(&hdr(0, 4), &msg[..4], &none()).unwrap(), None);
         assert_eq!(
@@ -161,7 +184,7 @@ mod tests {
 
     #[test]
     fn zero_length_message_completes_at_once_and_limits_hold() {
-        let mut r = Reassembler::default();
+        let mut r = HelloReassembler::default();
         let h = HandshakeHeader {
             msg_type: 14,
             length: 0,
@@ -183,6 +206,29 @@ mod tests {
         assert_eq!(
             r.add(&other, &[2, 3], &none()),
             Err(ReassemblyError::Inconsistent)
+        );
+    }
+
+    #[test]
+    fn a_session_takes_the_longest_client_key_exchange_and_nothing_longer() {
+        let mut r = HandshakeReassembler::default();
+        let longest = SESSION_REASSEMBLY_BUF as u32;
+        let h = |length| HandshakeHeader {
+            msg_type: 16,
+            length,
+            message_seq: 1,
+            fragment_offset: 0,
+            fragment_length: length,
+        };
+        let msg = [7u8; SESSION_REASSEMBLY_BUF + 1];
+        let (_, m) = r
+            .add(&h(longest), &msg[..longest as usize], &none())
+            .unwrap()
+            .unwrap();
+        assert_eq!(m.len(), 2 + crate::config::MAX_IDENTITY_LEN + 8);
+        assert_eq!(
+            r.add(&h(longest + 1), &msg, &none()),
+            Err(ReassemblyError::TooLong(longest + 1))
         );
     }
 
@@ -209,7 +255,7 @@ mod tests {
             fs.set(f);
             fs
         };
-        let mut r = Reassembler::default();
+        let mut r = HandshakeReassembler::default();
         let no = on(Fault::NoFragmentReassembly);
         assert_eq!(
             r.add(&hdr(0, 4), &msg[..4], &no),

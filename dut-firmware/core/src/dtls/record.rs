@@ -69,6 +69,30 @@ pub fn next_record(datagram: &[u8]) -> Result<(RecordHeader, &[u8], &[u8]), Reco
     Ok((header, fragment, r.rest()))
 }
 
+/// [`next_record`] for a datagram the device may overwrite: the fragment comes back
+/// mutable, so that a protected record is decrypted where it lies (no second record
+/// buffer). On an error the datagram comes back whole, to be stepped over with
+/// [`skip_record_mut`] or dropped.
+#[allow(clippy::type_complexity)]
+pub fn next_record_mut(
+    datagram: &mut [u8],
+) -> Result<(RecordHeader, &mut [u8], &mut [u8]), (RecordError, &mut [u8])> {
+    let parsed = next_record(datagram).map(|(h, fragment, _)| (h, fragment.len()));
+    match parsed {
+        Ok((header, len)) => {
+            let (record, rest) = datagram.split_at_mut(HEADER_LEN + len);
+            Ok((header, &mut record[HEADER_LEN..], rest))
+        }
+        Err(e) => Err((e, datagram)),
+    }
+}
+
+/// [`skip_record`] for a datagram the device may overwrite.
+pub fn skip_record_mut(datagram: &mut [u8]) -> Option<&mut [u8]> {
+    let skipped = datagram.len() - skip_record(datagram)?.len();
+    datagram.get_mut(skipped..)
+}
+
 /// The rest of the datagram after a record whose header is complete and whose length fits
 /// the datagram, whatever its type and version say: such a record is invalid but its
 /// neighbours are not, and RFC 6347 §4.1.2.7 asks for invalid records to be discarded
@@ -131,6 +155,14 @@ mod tests {
         assert_eq!(next_record(&d), Err(RecordError::UnknownContentType(24)));
         let rest = skip_record(&d).unwrap();
         assert_eq!(next_record(rest).unwrap().0.seq, 2);
+        let mut m = d;
+        let Err((RecordError::UnknownContentType(24), whole)) = next_record_mut(&mut m) else {
+            panic!("the unknown type is named and the datagram comes back");
+        };
+        assert_eq!(whole.len(), d.len());
+        let rest = skip_record_mut(whole).unwrap();
+        let (h, fragment, rest) = next_record_mut(rest).unwrap();
+        assert_eq!((h.seq, fragment.len(), rest.len()), (2, 0, 0));
         assert_eq!(skip_record(&d[..13]), None, "length beyond the datagram");
         assert_eq!(skip_record(&d[..12]), None, "short header");
     }
@@ -152,5 +184,9 @@ mod tests {
         assert_eq!(h, h2);
         assert_eq!(f, &[1, 2, 3]);
         assert!(rest.is_empty());
+        let (h3, f, rest) = next_record_mut(&mut buf[..n]).unwrap();
+        f[0] = 9; // the fragment is the datagram's own bytes
+        assert_eq!((h3, rest.len()), (h, 0));
+        assert_eq!(buf[HEADER_LEN], 9);
     }
 }

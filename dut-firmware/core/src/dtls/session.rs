@@ -24,7 +24,7 @@ use super::messages::{
     SERVER_HELLO, SERVER_HELLO_DONE,
 };
 use super::output::Output;
-use super::reassembly::{Reassembler, ReassemblyError};
+use super::reassembly::{HandshakeReassembler, ReassemblyError, SESSION_REASSEMBLY_BUF};
 use super::record::{
     RecordHeader, ALERT, APPLICATION_DATA, CHANGE_CIPHER_SPEC, DTLS1_0, DTLS1_2, HANDSHAKE,
 };
@@ -37,13 +37,16 @@ use crate::crypto::{ct_eq, RecordKeys};
 use crate::faults::{Fault, Faults};
 use crate::peer::PeerAddr;
 
-/// Bytes kept of our last flight for retransmission: ServerHello with two extensions and
-/// ServerHelloDone, or Finished, or a HelloVerifyRequest.
+/// Bytes kept of our last flight for retransmission (§4.2.4): ServerHello and
+/// ServerHelloDone, or Finished. The longest is flight 4 with both extensions the device
+/// may send, an empty renegotiation_info (RFC 5746 §3.6) and extended_master_secret (RFC
+/// 7627 §5.1), and no session id: 12 + 49 + 12 = 73 bytes; 7 bytes of margin. Only fault
+/// switches make it longer (a session id, a renegotiation's verify data, a kept
+/// HelloVerifyRequest), so a build with them has room for those.
+#[cfg(not(feature = "faults"))]
+pub const FLIGHT_BUF: usize = 80;
+#[cfg(feature = "faults")]
 pub const FLIGHT_BUF: usize = 128;
-
-/// Longest complete client handshake message the state machine acts on after reassembly
-/// (ClientKeyExchange with the longest identity the device knows, or Finished).
-const MESSAGE_BUF: usize = 2 + crate::config::MAX_IDENTITY_LEN + 8;
 
 /// What carries the decrypted application data up and the response down.
 pub trait Application {
@@ -115,7 +118,9 @@ pub struct Session {
     transcript: Sha256,
     next_receive_seq: u16,
     next_send_seq: u16,
-    reassembly: Reassembler,
+    /// Sized for what the client sends after its ClientHello (see
+    /// [`SESSION_REASSEMBLY_BUF`]); ClientHellos are reassembled in front of the cookie check.
+    reassembly: HandshakeReassembler,
     /// Keys derived from ClientKeyExchange, installed by ChangeCipherSpec: (client write,
     /// server write).
     pending: Option<(RecordKeys, RecordKeys)>,
@@ -168,7 +173,7 @@ impl Default for Session {
             transcript: Sha256::new(),
             next_receive_seq: 0,
             next_send_seq: 0,
-            reassembly: Reassembler::default(),
+            reassembly: HandshakeReassembler::default(),
             pending: None,
             read: ReadState::default(),
             early: EarlyRecords::default(),
@@ -457,10 +462,9 @@ impl Session {
         ctx: &Ctx<'_>,
         out: &mut Output<'_>,
         app: &mut dyn Application,
-        rx: &mut [u8],
         app_buf: &mut [u8],
         h: &RecordHeader,
-        fragment: &[u8],
+        fragment: &mut [u8],
     ) {
         if self.state == State::HelloVerifySent {
             return; // only a new ClientHello (handled by the device) moves this state
@@ -481,42 +485,40 @@ impl Session {
                     if use_window && faults.has(Fault::ReplayWindowBeforeTagCheck) {
                         self.read.window.mark(h.seq); // the fault: before authentication
                     }
-                    let Some(buf) = rx.get_mut(..fragment.len()) else {
-                        return;
-                    };
-                    buf.copy_from_slice(fragment);
                     let rc = RecordContext {
                         epoch: h.epoch,
                         seq: h.seq,
                         content_type: h.content_type,
                         version: h.version,
                     };
-                    // §4.1.2.7: a record that does not authenticate is dropped silently.
-                    let range = match keys.open(&rc, buf) {
-                        Some(range) => range,
-                        None if faults.has(Fault::RecordTagNotChecked) => {
-                            buf.copy_from_slice(fragment);
-                            match open_ignoring_tag(keys, &rc, buf) {
-                                Some(range) => range,
-                                None => return,
-                            }
-                        }
-                        None => {
-                            self.end_on_unreadable_record(ctx);
-                            return;
-                        }
+                    // Decrypted in place, in the caller's datagram (or, for a record kept
+                    // early, in its own slot): the device needs no record buffer of its own.
+                    // A record that fails is lost either way (§4.1.2.7: dropped silently),
+                    // so nothing needs the ciphertext afterwards.
+                    let opened = if faults.has(Fault::RecordTagNotChecked) {
+                        // The fault: the tag is never looked at (CBC has no such path).
+                        open_ignoring_tag(keys, &rc, fragment).or_else(|| keys.open(&rc, fragment))
+                    } else {
+                        keys.open(&rc, fragment)
+                    };
+                    let Some(range) = opened else {
+                        self.end_on_unreadable_record(ctx);
+                        return;
                     };
                     if use_window {
                         self.read.window.mark(h.seq);
                     }
-                    &rx[range]
+                    let Some(plaintext) = fragment.get(range) else {
+                        return;
+                    };
+                    plaintext
                 }
             };
             self.last_active_ms = ctx.now_ms;
             let epoch_before = self.read.epoch;
             self.on_plaintext(ctx, out, app, app_buf, h.epoch, h.content_type, payload);
             if self.read.epoch != epoch_before {
-                self.replay_early_records(ctx, out, app, rx, app_buf);
+                self.replay_early_records(ctx, out, app, app_buf);
             }
             if self.is_connected() {
                 // Only with the `accept_plaintext_records` fault is anything held.
@@ -565,16 +567,16 @@ impl Session {
         ctx: &Ctx<'_>,
         out: &mut Output<'_>,
         app: &mut dyn Application,
-        rx: &mut [u8],
         app_buf: &mut [u8],
     ) {
-        let early = self.early.take();
-        for r in early.iter() {
+        let mut early = self.early.take();
+        for r in early.iter_mut() {
             if self.is_free() {
                 return;
             }
             if r.header.epoch == self.read.epoch {
-                self.on_record(ctx, out, app, rx, app_buf, &r.header, r.fragment());
+                let header = r.header;
+                self.on_record(ctx, out, app, app_buf, &header, r.fragment_mut());
             }
         }
     }
@@ -805,29 +807,26 @@ impl Session {
                 }
                 self.next_receive_seq = hh.message_seq; // the fault: the gap is skipped
             }
-            let mut msg = [0u8; MESSAGE_BUF];
+            let mut msg = [0u8; SESSION_REASSEMBLY_BUF];
             let (msg_type, len) = match self.reassembly.add(&hh, body, ctx.faults()) {
                 Ok(None) => continue,
                 Ok(Some((t, m))) => {
-                    if m.len() > MESSAGE_BUF {
-                        // Longer than anything the client may send the device now: an
-                        // identity it cannot know, or garbage.
-                        let d = if t == CLIENT_KEY_EXCHANGE {
-                            self.unknown_identity_alert(ctx)
-                        } else {
-                            alert::UNEXPECTED_MESSAGE
-                        };
-                        self.fatal(out, d);
-                        return;
-                    }
                     msg[..m.len()].copy_from_slice(m);
                     (t, m.len())
                 }
-                Err(
-                    ReassemblyError::TooLong(_)
-                    | ReassemblyError::Inconsistent
-                    | ReassemblyError::Fragmented,
-                ) => {
+                Err(ReassemblyError::TooLong(_)) => {
+                    // Longer than anything the client may send the device now: an
+                    // identity it cannot know (RFC 4279 §2), or garbage. Refused at the
+                    // first fragment that says so.
+                    let d = if hh.msg_type == CLIENT_KEY_EXCHANGE {
+                        self.unknown_identity_alert(ctx)
+                    } else {
+                        alert::UNEXPECTED_MESSAGE
+                    };
+                    self.fatal(out, d);
+                    return;
+                }
+                Err(ReassemblyError::Inconsistent | ReassemblyError::Fragmented) => {
                     self.fatal(out, alert::HANDSHAKE_FAILURE);
                     return;
                 }

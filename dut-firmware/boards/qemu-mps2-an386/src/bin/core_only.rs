@@ -45,8 +45,8 @@ fn main() -> ! {
         halt()
     };
     loop {
-        // SAFETY: MAILBOX.. is RAM on mps2-an386 that this program never writes; its
-        // contents are whatever a debugger left there, which is the point.
+        // SAFETY: MAILBOX.. is RAM on mps2-an386 that only the device's in-place decryption
+        // writes; its contents are whatever a debugger left there, which is the point.
         let (now, peer, len) = unsafe {
             (
                 read_volatile(MAILBOX as *const u64),
@@ -55,8 +55,9 @@ fn main() -> ! {
             )
         };
         let datagram = unsafe {
-            // SAFETY: as above; the length is bounded by the mailbox's capacity.
-            core::slice::from_raw_parts(MAILBOX_DATA as *const u8, len.min(MAILBOX_CAPACITY))
+            // SAFETY: as above; the length is bounded by the mailbox's capacity. The
+            // device decrypts records in place, so it writes the datagram's bytes too.
+            core::slice::from_raw_parts_mut(MAILBOX_DATA as *mut u8, len.min(MAILBOX_CAPACITY))
         };
         let mut out = |_: &PeerAddr, bytes: &[u8]| {
             for &b in bytes {
