@@ -145,6 +145,35 @@ pub struct Profile {
     /// `client_start`.
     #[serde(default)]
     pub interop: InteropSpec,
+    /// What the program around the DTLS stack does (a demo server that answers once and
+    /// closes, one that serves one client at a time): behaviour of the application, not of
+    /// the protocol, which cases adapt to instead of judging.
+    #[serde(default)]
+    pub application: Application,
+    /// Sim only: legal-variation switches of the reference board (each a behaviour the
+    /// RFCs allow, dut-firmware/core/src/variations.rs), for the able-to-pass self-test.
+    #[serde(default)]
+    pub variations: Vec<String>,
+}
+
+/// What the application around the DTLS stack does, as far as cases must know it (the
+/// IXIT part of a profile). None of it is a deviation from an RFC.
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Application {
+    /// The server sends this PSK identity hint in a ServerKeyExchange (RFC 4279 §2);
+    /// informational: every case accepts a hint or none.
+    pub identity_hint: Option<String>,
+    /// After answering one request the application ends the association with close_notify
+    /// (an echo-once demo). Cases that need a second answer on one association open a new
+    /// one, or become not applicable with this reason.
+    #[serde(default)]
+    pub closes_after_answer: bool,
+    /// The server serves one association at a time (a serial demo server): a second
+    /// client waits until the first closes. Cases that need two at once become not
+    /// applicable with this reason.
+    #[serde(default)]
+    pub one_association_at_a_time: bool,
 }
 
 /// How an implementation does what some interop descriptions ask of it. A description
