@@ -1,0 +1,113 @@
+//! The fields of an observation a case can `match` or `keep`, and names as cases write them.
+
+use super::*;
+
+pub(super) fn show(v: &Var) -> String {
+    match v {
+        Var::Bytes(b) => format!("0x{}", hex::encode(b)),
+        Var::Number(n) => n.to_string(),
+        Var::Datagrams(d) => format!("{} datagram(s)", d.len()),
+    }
+}
+
+/// Fields of an observation a case can check or keep.
+pub(super) fn field_value(o: &Observation, field: &str) -> Option<Var> {
+    if let Observation::Handshake {
+        message,
+        message_seq,
+        epoch,
+        record_seq,
+        ..
+    } = o
+    {
+        match field {
+            "message_seq" => return Some(Var::Number(u64::from(*message_seq))),
+            "record.epoch" | "epoch" => return Some(Var::Number(u64::from(*epoch))),
+            "record.sequence_number" => return Some(Var::Number(*record_seq)),
+            _ => {}
+        }
+        return match (message, field) {
+            (HandshakeMessage::HelloVerifyRequest(h), "cookie") => {
+                Some(Var::Bytes(h.cookie.clone()))
+            }
+            (HandshakeMessage::HelloVerifyRequest(h), "server_version") => {
+                Some(Var::Number(u64::from(h.server_version.get_u16())))
+            }
+            (HandshakeMessage::ServerHello(s), "server_version") => {
+                Some(Var::Number(u64::from(s.server_version.get_u16())))
+            }
+            (HandshakeMessage::ServerHello(s), "random") => Some(Var::Bytes(s.random.to_vec())),
+            (HandshakeMessage::ServerHello(s), "session_id") => {
+                Some(Var::Bytes(s.session_id.clone()))
+            }
+            (HandshakeMessage::ServerHello(s), "cipher_suite") => {
+                Some(Var::Number(u64::from(s.cipher_suite.get_u16())))
+            }
+            (HandshakeMessage::ServerHello(s), "compression_method") => {
+                Some(Var::Number(u64::from(s.compression_method.get_u8())))
+            }
+            (HandshakeMessage::ServerHello(s), "extended_master_secret") => Some(Var::Number(
+                u64::from(s.extensions.as_ref().is_some_and(|x| {
+                    x.iter()
+                        .any(|e| e.ext_type() == dicetest_wire::ExtensionType::ExtendedMasterSecret)
+                })),
+            )),
+            (HandshakeMessage::ServerHello(s), "renegotiation_info") => Some(Var::Number(
+                u64::from(s.extensions.as_ref().is_some_and(|x| {
+                    x.iter()
+                        .any(|e| e.ext_type() == dicetest_wire::ExtensionType::RenegotiationInfo)
+                })),
+            )),
+            (HandshakeMessage::Finished(f), "verify_data") => {
+                Some(Var::Bytes(f.verify_data.clone()))
+            }
+            (HandshakeMessage::ClientHello(c), "random") => Some(Var::Bytes(c.random.to_vec())),
+            (HandshakeMessage::ClientHello(c), "cookie") => Some(Var::Bytes(c.cookie.clone())),
+            (HandshakeMessage::ClientHello(c), "session_id") => {
+                Some(Var::Bytes(c.session_id.clone()))
+            }
+            (HandshakeMessage::ClientHello(c), "client_version") => {
+                Some(Var::Number(u64::from(c.client_version.get_u16())))
+            }
+            (HandshakeMessage::ClientHello(c), "cipher_suites") => Some(Var::Bytes(
+                c.cipher_suites
+                    .iter()
+                    .flat_map(|x| x.get_u16().to_be_bytes())
+                    .collect(),
+            )),
+            (HandshakeMessage::ClientHello(c), "compression_methods") => Some(Var::Bytes(
+                c.compression_methods.iter().map(|x| x.get_u8()).collect(),
+            )),
+            (HandshakeMessage::ClientHello(c), "extended_master_secret") => Some(Var::Number(
+                u64::from(c.extensions.as_ref().is_some_and(|x| {
+                    x.iter()
+                        .any(|e| e.ext_type() == dicetest_wire::ExtensionType::ExtendedMasterSecret)
+                })),
+            )),
+            (HandshakeMessage::ClientHello(c), "offers_psk_ccm8") => Some(Var::Number(u64::from(
+                c.cipher_suites.iter().any(|x| x.get_u16() == 0xC0A8),
+            ))),
+            _ => None,
+        };
+    }
+    if let (Observation::Alert { level, .. }, "level") = (o, field) {
+        return Some(Var::Bytes(level.to_string().into_bytes()));
+    }
+    None
+}
+
+pub(super) fn expectation_name(e: &Expect) -> String {
+    if let Some(m) = &e.message {
+        m.clone()
+    } else if let Some(a) = &e.alert {
+        format!("a {a} alert")
+    } else if e.change_cipher_spec.is_some() {
+        "ChangeCipherSpec".into()
+    } else if e.coap.is_some() {
+        "a CoAP response".into()
+    } else if e.probe_reply.is_some() {
+        "the answer to the probe".into()
+    } else {
+        "application data".into()
+    }
+}

@@ -1,0 +1,144 @@
+//! The `handshake`, `liveness` and `new_client` steps: whole associations driven by the
+//! engine's autopilot, as a correct peer would drive them.
+
+use super::*;
+
+impl Interpreter<'_> {
+    pub(super) fn new_connection(&mut self, autopilot: bool) {
+        // End an established association politely first: serial servers (gnutls-serv,
+        // s_server) serve the next client only once the previous one has closed.
+        if self.conn.is_connected() {
+            self.conn.close();
+            self.flush();
+        }
+        // A harness client starts over from a new port; a harness server keeps its port and
+        // waits for the DUT client's next ClientHello.
+        if self.used && self.dut_role == DutRole::Server {
+            self.link.new_source();
+        }
+        if let Some(l) = self.conn.keylog_line() {
+            self.keylog.push(l);
+        }
+        self.seed = self.seed.wrapping_add(1);
+        self.conn = Connection::new(psk_config(self.profile, self.seed, self.dut_role));
+        self.conn.set_autopilot(autopilot);
+        self.observations.clear();
+    }
+
+    pub(super) fn handshake(&mut self, s: &Step, suite: &str) -> StepOutcome {
+        self.new_connection(true);
+        let mut cfg = psk_config(self.profile, self.seed, self.dut_role);
+        if suite != "default" {
+            match dicetest_crypto::suite_by_name(suite) {
+                Some(p) => cfg.cipher_suites = vec![p.id],
+                None => return StepOutcome::error(format!("unknown suite {suite}")),
+            }
+        }
+        if let Some(h) = &s.psk_hex {
+            let id = cfg
+                .psk
+                .as_ref()
+                .map(|p| p.identity.clone())
+                .unwrap_or_default();
+            cfg = cfg.with_psk(&id, &hex::decode(h).unwrap_or_default());
+        }
+        if let Some(id) = &s.psk_identity {
+            let key = cfg.psk.as_ref().map(|p| p.key.clone()).unwrap_or_default();
+            cfg = cfg.with_psk(id.as_bytes(), &key);
+        }
+        if self.liveness_mode {
+            cfg.timers.max_retransmissions = 3;
+        }
+        let resuming = s.resume == Some(true);
+        if resuming {
+            match self.last_session.clone() {
+                Some(sess) => cfg.resume = Some(sess),
+                None => {
+                    return StepOutcome::inconclusive(
+                        "no earlier handshake gave a session id to resume",
+                    )
+                }
+            }
+        }
+        if self.dut_role == DutRole::Client {
+            cfg.session_cache = Some(self.session_cache.clone());
+        }
+        self.conn = Connection::new(cfg);
+        let now = self.link.now();
+        // A harness client speaks first; a harness server waits for the DUT client.
+        self.conn.start(now);
+        self.flush();
+        // Long enough for the whole retransmission schedule to play out.
+        let deadline = now
+            + Duration::from_millis(
+                self.profile
+                    .timers
+                    .max_retransmit_ms
+                    .max(self.profile.timers.response_ms)
+                    * 2,
+            );
+        let mut alerts = Vec::new();
+        while !self.conn.is_connected() && !self.conn.is_finished() && self.link.now() < deadline {
+            if let Some(Observation::Alert { description, .. }) = self.next_observation(deadline) {
+                alerts.push(description.to_string());
+            }
+        }
+        // Handshake messages seen while the autopilot drove are not for later steps.
+        self.observations.retain(|o| {
+            !matches!(
+                o,
+                Observation::Handshake { .. } | Observation::ChangeCipherSpec { .. }
+            )
+        });
+        let want_failure = s.outcome.as_deref() == Some("failure");
+        let connected = self.conn.is_connected();
+        let alert_note = if alerts.is_empty() {
+            "no alert".to_string()
+        } else {
+            format!("alert(s): {}", alerts.join(", "))
+        };
+        if connected {
+            if let Some(sess) = self.conn.resumable_session() {
+                self.last_session = Some(sess);
+            }
+        }
+        match (connected, want_failure) {
+            (true, false) if resuming && !self.conn.resumed => StepOutcome::fail(
+                "the DUT answered the offered session id with a full handshake instead of resuming",
+            ),
+            (true, false) if resuming => StepOutcome::pass(format!(
+                "session resumed with an abbreviated handshake ({})",
+                suite_name(self.conn.cipher_suite())
+            )),
+            (true, false) => StepOutcome::pass(format!(
+                "handshake completed with {}",
+                suite_name(self.conn.cipher_suite())
+            )),
+            (false, true) => {
+                StepOutcome::pass(format!("handshake refused as required ({alert_note})"))
+            }
+            (true, true) => StepOutcome::fail("the handshake completed although it had to fail"),
+            (false, false) => StepOutcome::fail(format!(
+                "the handshake did not complete ({alert_note}; state {:?})",
+                self.conn.state()
+            )),
+        }
+    }
+
+    pub(super) fn liveness(&mut self) -> StepOutcome {
+        if self.dut_role == DutRole::Client {
+            return StepOutcome::inconclusive("liveness of a DUT client needs it to start a new handshake, which the runner cannot ask yet");
+        }
+        // A live DUT answers within a few retransmissions; a dead one is not waited for
+        // through the whole 60 s schedule.
+        self.liveness_mode = true;
+        let step = Step::default();
+        match self.handshake(&step, "default") {
+            o if o.verdict == Verdict::Pass => {
+                self.liveness_mode = false;
+                StepOutcome::pass("the DUT still completes a fresh handshake")
+            }
+            o => StepOutcome::fail(format!("liveness lost: {}", o.reason)),
+        }
+    }
+}

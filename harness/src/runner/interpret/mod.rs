@@ -1,0 +1,516 @@
+//! Plays one case against a DUT: sends what the steps say, watches what comes back, and
+//! judges each step. The DUT is reached through a [`Link`], so the same interpreter runs on
+//! a virtual clock against the simulated board and on the wall clock against real devices.
+
+use crate::coap::options::{option_name, option_number, option_values};
+use std::collections::{HashMap, VecDeque};
+use std::time::Duration;
+
+use dicetest_wire::{
+    AlertDescription, AlertLevel, CipherSuite, ClientHello, ClientKeyExchange, CompressionMethod,
+    ContentType, Finished, HandshakeMessage, HelloRequest, ProtocolVersion,
+};
+use serde_json::Value;
+
+use super::verdict::{StepOutcome, Verdict};
+use crate::cases::model::{CoapRequest, Expect, FragmentsSpec, RecordSpec, Step};
+use crate::cases::{Case, DurationSpec, DutRole};
+use crate::coap::{CoapMessage, Code, MessageType};
+use crate::dut::link::Link;
+use crate::dut::profile::Profile;
+use crate::engine::{
+    Config, Connection, Event, FragmentLayout, FragmentSpec, HeaderOverrides, RecordOverrides,
+    SendOptions,
+};
+use crate::time::Instant;
+
+// One module per kind of step; this one moves datagrams and turns what the DUT sent into
+// observations.
+mod coap;
+/// The `flood` step (denial-of-service resilience, RFC 6347 §4.2.1).
+mod dos;
+mod expect;
+mod fields;
+mod handshake;
+#[cfg(test)]
+mod limits_tests;
+mod send;
+
+/// Something the DUT did, as the judge sees it.
+#[derive(Clone, Debug)]
+pub enum Observation {
+    Handshake {
+        name: String,
+        message: HandshakeMessage,
+        message_seq: u16,
+        epoch: u16,
+        record_seq: u64,
+    },
+    ChangeCipherSpec {
+        epoch: u16,
+    },
+    Alert {
+        level: AlertLevel,
+        description: AlertDescription,
+    },
+    ApplicationData(Vec<u8>),
+}
+
+impl Observation {
+    pub fn describe(&self) -> String {
+        match self {
+            Observation::Handshake { message, .. } => message.summary(),
+            Observation::ChangeCipherSpec { .. } => "ChangeCipherSpec".into(),
+            Observation::Alert { level, description } => format!("{level} alert {description}"),
+            // Printable text is shown as text (an echo of "test" also parses as CoAP).
+            Observation::ApplicationData(d)
+                if !d.is_empty()
+                    && d.iter()
+                        .all(|b| b.is_ascii_graphic() || b.is_ascii_whitespace()) =>
+            {
+                format!("application data {:?}", String::from_utf8_lossy(d))
+            }
+            Observation::ApplicationData(d) => match CoapMessage::parse(d) {
+                Ok(m) => m.summary(),
+                Err(_) => format!("application data ({} bytes)", d.len()),
+            },
+        }
+    }
+}
+
+/// A remembered value.
+#[derive(Clone, Debug, PartialEq)]
+pub(super) enum Var {
+    Bytes(Vec<u8>),
+    Number(u64),
+    Datagrams(Vec<Vec<u8>>),
+}
+
+/// One datagram as it crossed the path, for captures (pcapng) and sequence charts.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Captured {
+    /// Microseconds on the case's clock (virtual for simulated DUTs).
+    pub micros: u64,
+    pub from_dut: bool,
+    #[serde(with = "hex_bytes")]
+    pub bytes: Vec<u8>,
+    /// Lost on purpose by a `drop` step (seen on the wire, never processed).
+    pub dropped: bool,
+}
+
+mod hex_bytes {
+    pub fn serialize<S: serde::Serializer>(b: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&hex::encode(b))
+    }
+}
+
+/// The result of interpreting a case.
+#[derive(Clone, Debug)]
+pub struct CaseOutcome {
+    pub verdict: Verdict,
+    pub reason: String,
+    /// 1-based index and line of the step that decided it.
+    pub step: Option<(usize, u64)>,
+    /// Readable evidence: every record in and out, decoded.
+    pub trace: Vec<String>,
+    pub keylog: Vec<String>,
+    pub captures: Vec<Captured>,
+}
+
+pub struct Interpreter<'a> {
+    link: &'a mut dyn Link,
+    profile: &'a Profile,
+    conn: Connection,
+    observations: VecDeque<Observation>,
+    captures: Vec<Captured>,
+    vars: HashMap<String, Var>,
+    trace: Vec<String>,
+    /// Record lines not kept once the trace reached [`MAX_TRACE_LINES`].
+    trace_dropped: u64,
+    /// Bytes held in `captures` (bounded by [`MAX_CAPTURED_BYTES`]).
+    captured_bytes: usize,
+    keylog: Vec<String>,
+    drop_next: u32,
+    last_record_seq: u64,
+    coap_mid: u16,
+    last_coap: Option<CoapMessage>,
+    last_probe: Option<Vec<u8>>,
+    liveness_mode: bool,
+    /// The session of the last completed handshake, for `resume: true`.
+    last_session: Option<crate::engine::ResumableSession>,
+    session_cache: crate::engine::SessionCache,
+    seed: u64,
+    used: bool,
+    /// The previous step sent (or retransmitted) part of the harness's current flight.
+    in_flight: bool,
+    dut_role: DutRole,
+    /// Past this point (on the link's clock) no step waits any longer.
+    case_deadline: Instant,
+}
+
+/// Most lines of records in and out one case's trace keeps; the rest are counted.
+pub const MAX_TRACE_LINES: usize = 5000;
+/// Most bytes of datagrams one case's capture keeps.
+pub const MAX_CAPTURED_BYTES: usize = 2 << 20;
+/// Most observations a `wait` step holds for the expectations after it.
+const MAX_HELD_OBSERVATIONS: usize = 1024;
+
+/// The most one case may take, on the link's clock (virtual for simulated DUTs).
+pub const CASE_TIME_LIMIT: Duration = Duration::from_secs(300);
+
+/// The harness's side: the opposite of the DUT's.
+pub(super) fn psk_config(profile: &Profile, seed: u64, dut_role: DutRole) -> Config {
+    let base = match dut_role {
+        DutRole::Server => Config::client(),
+        DutRole::Client => Config::server(),
+    };
+    let mut c = base
+        .with_psk(profile.credentials.psk_identity.as_bytes(), &profile.psk())
+        .with_seed(seed);
+    if let Some(s) = profile.default_suite() {
+        c.cipher_suites = vec![s];
+    }
+    c.timers.initial = Duration::from_millis(profile.timers.initial_retransmit_ms.max(1));
+    c.timers.max = Duration::from_millis(profile.timers.max_retransmit_ms.max(1));
+    c
+}
+
+impl<'a> Interpreter<'a> {
+    pub fn new(link: &'a mut dyn Link, profile: &'a Profile, seed: u64, dut_role: DutRole) -> Self {
+        let mut conn = Connection::new(psk_config(profile, seed, dut_role));
+        conn.set_autopilot(false);
+        Interpreter {
+            link,
+            profile,
+            conn,
+            observations: VecDeque::new(),
+            captures: Vec::new(),
+            vars: HashMap::new(),
+            trace: Vec::new(),
+            trace_dropped: 0,
+            captured_bytes: 0,
+            keylog: Vec::new(),
+            drop_next: 0,
+            last_record_seq: 0,
+            coap_mid: 0x1000,
+            last_coap: None,
+            last_probe: None,
+            liveness_mode: false,
+            last_session: None,
+            session_cache: Default::default(),
+            seed,
+            used: false,
+            in_flight: false,
+            dut_role,
+            case_deadline: Instant::ZERO + CASE_TIME_LIMIT,
+        }
+    }
+
+    fn response_time(&self) -> Duration {
+        Duration::from_millis(self.profile.timers.response_ms)
+    }
+
+    /// Plays every step; the first step that does not pass ends the case.
+    pub fn run(mut self, case: &Case) -> CaseOutcome {
+        let mut worst = StepOutcome::pass("no steps");
+        let mut decided_by = None;
+        self.case_deadline = self.link.now() + CASE_TIME_LIMIT;
+        for (i, s) in case.steps.iter().enumerate() {
+            let line = s.referenced.line();
+            if self.link.now() >= self.case_deadline {
+                worst = StepOutcome::error(format!(
+                    "the case ran out of its {} s time limit before step {}",
+                    CASE_TIME_LIMIT.as_secs(),
+                    i + 1
+                ));
+                decided_by = Some((i + 1, line));
+                break;
+            }
+            let out = self.step(&s.value);
+            self.trace.push(format!(
+                "   step {} (line {line}): {} — {}",
+                i + 1,
+                out.verdict,
+                out.reason
+            ));
+            // While everything passes, the last step's reason tells what was shown.
+            if worst.verdict == Verdict::Pass && out.verdict == Verdict::Pass {
+                worst = out.clone();
+            }
+            if out.verdict > worst.verdict || (decided_by.is_none() && out.verdict != Verdict::Pass)
+            {
+                decided_by = Some((i + 1, line));
+                worst = out.clone();
+            }
+            if out.verdict >= Verdict::Inconclusive {
+                break;
+            }
+        }
+        if self.trace_dropped > 0 {
+            self.trace.push(format!(
+                "   ({} more records not shown: the trace keeps {MAX_TRACE_LINES} lines)",
+                self.trace_dropped
+            ));
+        }
+        if let Some(l) = self.conn.keylog_line() {
+            self.keylog.push(l);
+        }
+        CaseOutcome {
+            verdict: worst.verdict,
+            reason: worst.reason,
+            step: decided_by,
+            trace: self.trace,
+            keylog: self.keylog,
+            captures: self.captures,
+        }
+    }
+
+    // ---- moving datagrams -------------------------------------------------------------
+
+    fn flush(&mut self) -> Vec<Vec<u8>> {
+        self.flush_path(false, 0)
+    }
+
+    /// Sends what the engine has queued through an impaired path: `withhold` keeps every
+    /// datagram back (the caller keeps it for a later `replay`), `duplicate` sends each one
+    /// that many extra times. Returns the datagrams, sent or not.
+    fn flush_path(&mut self, withhold: bool, duplicate: u32) -> Vec<Vec<u8>> {
+        // A bound, so that a case cannot make the harness flood by mistake.
+        const MAX_DUPLICATES: u32 = 1000;
+        let mut sent = Vec::new();
+        while let Some(d) = self.conn.poll_transmit() {
+            if !withhold {
+                for _ in 0..=duplicate.min(MAX_DUPLICATES) {
+                    self.link.send(&d);
+                    self.capture(false, &d, false);
+                }
+            }
+            sent.push(d);
+        }
+        self.used = true;
+        self.collect_events();
+        sent
+    }
+
+    /// Keeps a copy of a datagram for the capture (bounded: a hostile DUT cannot make the
+    /// evidence grow without limit).
+    fn capture(&mut self, from_dut: bool, bytes: &[u8], dropped: bool) {
+        const MAX_CAPTURED: usize = 4096;
+        if self.captures.len() < MAX_CAPTURED
+            && self.captured_bytes + bytes.len() <= MAX_CAPTURED_BYTES
+        {
+            self.captured_bytes += bytes.len();
+            self.captures.push(Captured {
+                micros: self.link.now().as_micros(),
+                from_dut,
+                bytes: bytes.to_vec(),
+                dropped,
+            });
+        }
+    }
+
+    fn collect_events(&mut self) {
+        while let Some(e) = self.conn.poll_event() {
+            match e {
+                Event::Record(r) => {
+                    let arrow = match r.direction {
+                        crate::engine::Direction::Sent => "->",
+                        crate::engine::Direction::Received => "<-",
+                    };
+                    if r.direction == crate::engine::Direction::Received {
+                        self.last_record_seq = r.header.sequence_number;
+                    }
+                    let dropped = r
+                        .dropped
+                        .map(|d| format!(" [dropped: {d}]"))
+                        .unwrap_or_default();
+                    // Bounded: a DUT that never stops sending cannot grow the evidence.
+                    if self.trace.len() >= MAX_TRACE_LINES {
+                        self.trace_dropped += 1;
+                        continue;
+                    }
+                    self.trace.push(format!(
+                        "{:>10} {arrow} {} epoch={} seq={} {}{dropped}",
+                        format!("{:?}", self.link.now()),
+                        r.header.content_type,
+                        r.header.epoch,
+                        r.header.sequence_number,
+                        r.summary
+                    ));
+                }
+                Event::HandshakeMessage {
+                    epoch,
+                    message_seq,
+                    message,
+                } => self.observations.push_back(Observation::Handshake {
+                    name: message_name(&message),
+                    message,
+                    message_seq,
+                    epoch,
+                    record_seq: self.last_record_seq,
+                }),
+                Event::ChangeCipherSpec { epoch } => self
+                    .observations
+                    .push_back(Observation::ChangeCipherSpec { epoch }),
+                Event::Alert {
+                    level, description, ..
+                } => self
+                    .observations
+                    .push_back(Observation::Alert { level, description }),
+                Event::ApplicationData(d) => {
+                    self.observations.push_back(Observation::ApplicationData(d))
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Receives until an observation is queued or `deadline` passes.
+    fn next_observation(&mut self, deadline: Instant) -> Option<Observation> {
+        // No step waits past the case's own time limit, whatever the DUT does.
+        let deadline = deadline.min(self.case_deadline);
+        loop {
+            if let Some(o) = self.observations.pop_front() {
+                return Some(o);
+            }
+            let now = self.link.now();
+            if now >= deadline {
+                return None;
+            }
+            let wake = self
+                .conn
+                .poll_timeout()
+                .map(|t| t.min(deadline))
+                .unwrap_or(deadline);
+            match self.link.recv(wake) {
+                Some(d) => {
+                    self.capture(true, &d, self.drop_next > 0);
+                    if self.drop_next > 0 {
+                        self.drop_next -= 1;
+                        self.trace.push(format!(
+                            "{:>10} <- (datagram of {} bytes dropped on purpose)",
+                            format!("{:?}", self.link.now()),
+                            d.len()
+                        ));
+                        continue;
+                    }
+                    let now = self.link.now();
+                    self.conn.handle_datagram(now, &d);
+                }
+                None => {
+                    let now = self.link.now();
+                    self.conn.handle_timeout(now);
+                }
+            }
+            self.flush();
+        }
+    }
+
+    // ---- steps ------------------------------------------------------------------------
+
+    fn step(&mut self, s: &Step) -> StepOutcome {
+        // A flight is the run of `send` steps since a step of another kind (RFC 6347
+        // §4.2.4: one side sends a flight, then waits for the other's).
+        let continues_flight = std::mem::replace(
+            &mut self.in_flight,
+            s.send.is_some() || s.retransmit.is_some(),
+        );
+        if s.send.is_some() && !continues_flight {
+            self.conn.begin_flight(0);
+        }
+        if s.retransmit.is_some() {
+            self.conn.retransmit_flight();
+            let sent = self.flush();
+            return StepOutcome::pass(format!(
+                "retransmitted the current flight in {} datagram(s)",
+                sent.len()
+            ));
+        }
+        if let Some(suite) = &s.handshake {
+            return self.handshake(s, suite);
+        }
+        if let Some(name) = &s.send {
+            return self.send(s, name);
+        }
+        if let Some(e) = &s.expect {
+            return self.expect(e);
+        }
+        if let Some(w) = &s.wait {
+            let d = self.duration(w);
+            let deadline = self.link.now() + d;
+            // What arrives meanwhile is kept, in order, for the next expectation.
+            let mut held = Vec::new();
+            while let Some(o) = self.next_observation(deadline) {
+                // Bounded like the trace: an endless sender is judged by what came first.
+                if held.len() < MAX_HELD_OBSERVATIONS {
+                    held.push(o);
+                }
+            }
+            self.observations.extend(held);
+            return StepOutcome::pass(format!("waited {w}"));
+        }
+        if let Some(n) = s.drop {
+            self.drop_next += n;
+            return StepOutcome::pass(format!(
+                "the next {n} datagram(s) from the DUT will be lost"
+            ));
+        }
+        if let Some(v) = &s.replay {
+            let name = v.trim_start_matches('$');
+            return match self.vars.get(name).cloned() {
+                Some(Var::Datagrams(ds)) => {
+                    for d in &ds {
+                        self.link.send(d);
+                        self.capture(false, d, false);
+                    }
+                    self.trace.push(format!(
+                        "{:>10} -> replayed {} datagram(s) kept as ${name}",
+                        format!("{:?}", self.link.now()),
+                        ds.len()
+                    ));
+                    StepOutcome::pass(format!("replayed ${name}"))
+                }
+                _ => StepOutcome::error(format!("${name} holds no datagrams")),
+            };
+        }
+        if s.new_client.is_some() {
+            self.new_connection(false);
+            return StepOutcome::pass("a new client from a new source port");
+        }
+        if s.liveness.is_some() {
+            return self.liveness();
+        }
+        if let Some(c) = &s.coap {
+            return self.coap(c);
+        }
+        if let Some(f) = &s.flood {
+            return self.flood(f);
+        }
+        StepOutcome::error("a step without an action (the loader should have refused it)")
+    }
+}
+
+/// The message's name in the RFC's CamelCase, as cases write it.
+pub fn message_name(m: &HandshakeMessage) -> String {
+    match m {
+        HandshakeMessage::HelloRequest(_) => "HelloRequest",
+        HandshakeMessage::ClientHello(_) => "ClientHello",
+        HandshakeMessage::ServerHello(_) => "ServerHello",
+        HandshakeMessage::HelloVerifyRequest(_) => "HelloVerifyRequest",
+        HandshakeMessage::Certificate(_) => "Certificate",
+        HandshakeMessage::ServerKeyExchange(_) => "ServerKeyExchange",
+        HandshakeMessage::CertificateRequest(_) => "CertificateRequest",
+        HandshakeMessage::ServerHelloDone(_) => "ServerHelloDone",
+        HandshakeMessage::CertificateVerify(_) => "CertificateVerify",
+        HandshakeMessage::ClientKeyExchange(_) => "ClientKeyExchange",
+        HandshakeMessage::Finished(_) => "Finished",
+        _ => "Unknown",
+    }
+    .to_string()
+}
+
+fn suite_name(id: Option<u16>) -> String {
+    id.and_then(dicetest_crypto::suite_by_id)
+        .map(|s| s.name.to_string())
+        .unwrap_or_else(|| "no suite".into())
+}
