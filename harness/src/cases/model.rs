@@ -66,6 +66,12 @@ pub struct Case {
     #[serde(default)]
     pub ambiguity: Option<String>,
     pub able_to_fail: Option<AbleToFail>,
+    /// Whether the harness retransmits a flight the DUT does not answer, on the profile's
+    /// timer, as any conforming peer does (RFC 6347 §4.2.4). On by default, so that one
+    /// lost datagram never decides a verdict; `false` where loss itself is what the case
+    /// tests (the DUT's own timer must act, or a repeat would hide it).
+    #[serde(default)]
+    pub harness_retransmits: Option<bool>,
     #[schemars(with = "Vec<Step>")]
     pub steps: Vec<Spanned<Step>>,
 }

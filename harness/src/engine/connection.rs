@@ -63,9 +63,16 @@ enum FlightEntry {
         message_seq: u16,
         body: Vec<u8>,
         epoch: u16,
+        /// A retransmission repeats the message as it was first sent: the same fragments
+        /// and the same deliberate deviations, only the record sequence numbers are new
+        /// (§4.2.4). A fragmented ClientHello sent whole the second time would let a DUT
+        /// that cannot reassemble pass.
+        layout: FragmentLayout,
+        record: RecordOverrides,
     },
     ChangeCipherSpec {
         epoch: u16,
+        record: RecordOverrides,
     },
 }
 
@@ -178,6 +185,10 @@ impl Connection {
     /// Let the connection answer by itself (on) or only report and absorb (off).
     pub fn set_autopilot(&mut self, on: bool) {
         self.autopilot = on;
+        // A script judges the peer: a record the anti-replay window would discard (a
+        // retransmitted HelloVerifyRequest carries the ClientHello's sequence number again,
+        // §4.2.1) still reaches it, marked as a repeat.
+        self.records.set_deliver_replays(!on);
     }
 
     /// The client's first flight. Servers wait for the peer.
@@ -303,6 +314,11 @@ impl Connection {
                 message_seq,
                 body,
                 epoch,
+                layout: opts.layout.clone(),
+                record: RecordOverrides {
+                    sequence_number: None,
+                    ..opts.record.clone()
+                },
             });
         }
         self.after_sent(msg);
@@ -361,7 +377,13 @@ impl Connection {
                 .seal(ContentType::ChangeCipherSpec, Some(epoch), &[1], o);
         self.trace_sent(header, "ChangeCipherSpec".into());
         self.queue_record(bytes);
-        self.flight.push(FlightEntry::ChangeCipherSpec { epoch });
+        self.flight.push(FlightEntry::ChangeCipherSpec {
+            epoch,
+            record: RecordOverrides {
+                sequence_number: None,
+                ..o.clone()
+            },
+        });
         if let Some((write, _)) = self.params.protections(self.config.role) {
             self.records.advance_write_epoch(write);
         }
@@ -410,6 +432,12 @@ impl Connection {
         }
     }
 
+    /// How many messages (and ChangeCipherSpecs) the current flight holds for
+    /// retransmission.
+    pub fn flight_len(&self) -> usize {
+        self.flight.len()
+    }
+
     /// Sends the current flight again, each record with a new sequence number (§4.2.4).
     pub fn retransmit_flight(&mut self) {
         let entries = self.flight.clone();
@@ -420,6 +448,8 @@ impl Connection {
                     message_seq,
                     body,
                     epoch,
+                    layout,
+                    record,
                 } => {
                     let summary = format!("{} (retransmission)", HandshakeType::from(msg_type));
                     self.emit_handshake(
@@ -427,17 +457,17 @@ impl Connection {
                         message_seq,
                         &body,
                         epoch,
-                        &FragmentLayout::Whole,
-                        &RecordOverrides::default(),
+                        &layout,
+                        &record,
                         &summary,
                     );
                 }
-                FlightEntry::ChangeCipherSpec { epoch } => {
+                FlightEntry::ChangeCipherSpec { epoch, record } => {
                     let (bytes, header) = self.records.seal(
                         ContentType::ChangeCipherSpec,
                         Some(epoch),
                         &[1],
-                        &RecordOverrides::default(),
+                        &record,
                     );
                     self.trace_sent(header, "ChangeCipherSpec (retransmission)".into());
                     self.queue_record(bytes);
@@ -502,7 +532,10 @@ impl Connection {
 
     /// One datagram from the peer. Never panics, whatever the bytes.
     pub fn handle_datagram(&mut self, now: Instant, datagram: &[u8]) {
-        if matches!(self.state, State::Closed) {
+        // A script keeps observing after close_notify: what the DUT sends then (a
+        // HelloVerifyRequest for a new ClientHello from the same port, RFC 6347 §4.2.8) is
+        // evidence, not noise.
+        if matches!(self.state, State::Closed) && self.autopilot {
             return;
         }
         self.retransmitted_this_datagram = false;
@@ -564,7 +597,10 @@ impl Connection {
             }));
             return;
         };
-        let summary = summarize_payload(r.header.content_type, &plaintext);
+        let mut summary = summarize_payload(r.header.content_type, &plaintext);
+        if r.replayed {
+            summary.push_str(" [repeated sequence number: a replay window would discard it]");
+        }
         self.emit(Event::Record(RecordTrace {
             direction: Direction::Received,
             header: r.header,
@@ -671,6 +707,25 @@ impl Connection {
                 body: &f.body,
             });
             if let FragmentOutcome::AlreadyDelivered { .. } = outcome {
+                // A script sees the repeated message itself (a retransmitted flight, or a
+                // new message under an old message_seq): only the automaton's state stays
+                // as it was.
+                if !self.autopilot
+                    && f.header.fragment_offset == 0
+                    && f.header.fragment_length == f.header.length
+                {
+                    if let Ok(msg) = HandshakeMessage::read_body(
+                        f.header.msg_type,
+                        &f.body,
+                        &self.parse_context(),
+                    ) {
+                        self.emit(Event::HandshakeMessage {
+                            epoch,
+                            message_seq: f.header.message_seq,
+                            message: msg,
+                        });
+                    }
+                }
                 // The peer repeats a flight we already have: ours was lost (§4.2.4).
                 // At most once per datagram, and not right after we sent it: two peers that
                 // each answer the other's repeat would otherwise loop without end.

@@ -21,4 +21,4 @@ pub use error::HandshakeFailure;
 pub use event::{Direction, Event, RecordTrace};
 pub use handshake::fragmenter::{FragmentLayout, FragmentSpec, HeaderOverrides};
 pub use handshake::retransmit::TimerConfig;
-pub use record::RecordOverrides;
+pub use record::{DropReason, RecordOverrides};

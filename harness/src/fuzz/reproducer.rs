@@ -31,6 +31,7 @@ pub struct Header {
 
 pub fn case_of(compiled: &Compiled, h: &Header) -> Case {
     Case {
+        harness_retransmits: None,
         id: h.id.clone(),
         title: h.title.clone(),
         objective: h.objective.clone(),

@@ -40,6 +40,9 @@ pub struct ReceivedRecord {
     /// Whether it was protected (epoch > 0 with keys).
     pub decrypted: bool,
     pub dropped: Option<DropReason>,
+    /// Delivered although its sequence number was already received in its epoch (only
+    /// when the layer delivers replays).
+    pub replayed: bool,
 }
 
 /// Changes a script may make to a record we send.
@@ -77,6 +80,9 @@ pub struct RecordLayer {
     /// Keys for read epoch `read_epoch + 1`, installed before the peer's CCS arrives.
     next_read: Option<ReadEpoch>,
     next_epoch_buffer: Vec<Record>,
+    /// Deliver records the replay window would discard (a script observes every record; see
+    /// `ReceivedRecord::replayed`).
+    deliver_replays: bool,
 }
 
 impl RecordLayer {
@@ -93,7 +99,12 @@ impl RecordLayer {
             read_epoch: 0,
             next_read: None,
             next_epoch_buffer: Vec::new(),
+            deliver_replays: false,
         }
+    }
+
+    pub fn set_deliver_replays(&mut self, on: bool) {
+        self.deliver_replays = on;
     }
 
     pub fn version(&self) -> ProtocolVersion {
@@ -169,6 +180,7 @@ impl RecordLayer {
             plaintext: None,
             decrypted: false,
             dropped: Some(reason),
+            replayed: false,
         };
         // RFC 6347 §4.1: DTLS versions are 0xFEFF (1.0) and 0xFEFD (1.2). Anything else in a
         // record header is not DTLS; the record is dropped.
@@ -197,11 +209,12 @@ impl RecordLayer {
             });
         };
         let seq = header.sequence_number;
-        match state.replay_window.check(seq) {
-            ReplayVerdict::Fresh => {}
+        let replayed = match state.replay_window.check(seq) {
+            ReplayVerdict::Fresh => false,
+            _ if self.deliver_replays => true,
             ReplayVerdict::Duplicate => return dropped(DropReason::Replayed { epoch, seq }),
             ReplayVerdict::TooOld => return dropped(DropReason::TooOld { epoch, seq }),
-        }
+        };
         let (plaintext, decrypted) = match &state.protection {
             None => (record.fragment, false),
             Some(p) => {
@@ -224,6 +237,7 @@ impl RecordLayer {
             plaintext: Some(plaintext),
             decrypted,
             dropped: None,
+            replayed,
         }
     }
 

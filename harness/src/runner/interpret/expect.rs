@@ -13,21 +13,19 @@ impl Interpreter<'_> {
     }
 
     pub(super) fn expect(&mut self, e: &Expect) -> StepOutcome {
+        let mut notes = Notes::default();
+        let out = self.expect_noting(e, &mut notes);
+        notes.attach(out)
+    }
+
+    fn expect_noting(&mut self, e: &Expect, notes: &mut Notes) -> StepOutcome {
         let within = e
             .within
             .as_deref()
             .map(|w| self.duration(w))
             .unwrap_or(self.response_time());
-        let deadline = self.link.now() + within;
         if let Some(d) = &e.silence {
-            let deadline = self.link.now() + self.duration(d);
-            return match self.next_observation(deadline) {
-                None => StepOutcome::pass(format!("no answer for {d}, as required")),
-                Some(o) => StepOutcome::fail(format!(
-                    "expected silence for {d}, the DUT sent {}",
-                    o.describe()
-                )),
-            };
+            return self.expect_silence(d, notes);
         }
         if let Some(flight) = &e.flight {
             for name in flight {
@@ -37,7 +35,7 @@ impl Interpreter<'_> {
                     never: e.never.clone(),
                     ..Default::default()
                 };
-                let out = self.expect(&one);
+                let out = self.expect_noting(&one, notes);
                 if out.verdict != Verdict::Pass {
                     return out;
                 }
@@ -45,94 +43,269 @@ impl Interpreter<'_> {
             return StepOutcome::pass(format!("got the flight {}", flight.join(", ")));
         }
         if let Some(alts) = &e.one_of {
-            let obs = self.next_observation(deadline);
-            if let Some(Observation::Handshake { name, .. }) = &obs {
-                if e.never.contains(name) {
-                    return StepOutcome::fail(format!("the DUT sent {name}, which it must not"));
-                }
-            }
-            for a in alts {
-                let matched = match (&obs, &a.silence) {
-                    (None, Some(_)) => true,
-                    (None, None) | (Some(_), Some(_)) => false,
-                    (Some(o), None) => self.matches(a, o).is_ok(),
-                };
-                if matched {
-                    let verdict = a
-                        .verdict
-                        .as_deref()
-                        .and_then(Verdict::parse)
-                        .unwrap_or(Verdict::Pass);
-                    let what = obs
-                        .as_ref()
-                        .map(|o| o.describe())
-                        .unwrap_or_else(|| "silence".into());
-                    let reason = a
-                        .reason
-                        .clone()
-                        .map(|r| format!("{what}: {r}"))
-                        .unwrap_or_else(|| format!("{what}, one of the allowed outcomes"));
-                    return StepOutcome { verdict, reason };
-                }
-            }
-            let what = obs
-                .as_ref()
-                .map(|o| o.describe())
-                .unwrap_or_else(|| format!("nothing within {within:?}"));
-            return StepOutcome::fail(format!("got {what}, which is none of the allowed outcomes"));
+            return self.expect_one_of(e, alts, notes);
         }
+        let deadline = self.link.now() + within;
         if e.connected.is_some() {
-            // Our flight was sent by hand: the DUT must answer with CCS and a Finished that
-            // verifies against our transcript.
-            loop {
-                match self.next_observation(deadline) {
-                    Some(Observation::ChangeCipherSpec { .. }) => continue,
-                    Some(Observation::Handshake { name, .. }) if name == "Finished" => {
-                        return match self.conn.peer_finished_ok {
-                            Some(true) => {
-                                StepOutcome::pass("the DUT's Finished verifies: handshake complete")
-                            }
-                            _ => StepOutcome::fail(
-                                "the DUT's Finished does not verify against the transcript",
-                            ),
-                        };
-                    }
-                    Some(o) => {
-                        return StepOutcome::fail(format!(
-                            "expected ChangeCipherSpec and Finished, got {}",
-                            o.describe()
-                        ))
-                    }
-                    None => {
-                        return StepOutcome::fail(format!(
-                            "the handshake did not complete within {within:?}"
-                        ))
+            return self.expect_connected(deadline, within, notes);
+        }
+        loop {
+            let Some(o) = self.next_observation(deadline) else {
+                return StepOutcome::fail(format!(
+                    "expected {}, got nothing within {within:?}{}",
+                    expectation_name(e),
+                    notes.retransmissions(self)
+                ));
+            };
+            if let Some(out) = self.never_seen(e, &o) {
+                return out;
+            }
+            match self.matches(e, &o) {
+                Ok(()) => {
+                    return match self.keep(e, &o) {
+                        Ok(()) => StepOutcome::pass(format!("got {}", o.describe())),
+                        Err(m) => StepOutcome::error(m),
                     }
                 }
+                Err(why) => match self.allowed_before(&[e], &o) {
+                    Some(Allowed::Note(n)) => notes.push(n),
+                    Some(Allowed::AnswerCookie) => notes.push(self.answer_cookie(&o)),
+                    None => return StepOutcome::fail(why),
+                },
             }
-        }
-        let Some(o) = self.next_observation(deadline) else {
-            return StepOutcome::fail(format!(
-                "expected {}, got nothing within {within:?}",
-                expectation_name(e)
-            ));
-        };
-        if let Observation::Handshake { name, .. } = &o {
-            if e.never.contains(name) {
-                return StepOutcome::fail(format!("the DUT sent {name}, which it must not"));
-            }
-        }
-        match self.matches(e, &o) {
-            Ok(()) => match self.keep(e, &o) {
-                Ok(()) => StepOutcome::pass(format!("got {}", o.describe())),
-                Err(m) => StepOutcome::error(m),
-            },
-            Err(why) => StepOutcome::fail(why),
         }
     }
 
+    /// `silence`: nothing new may come. Repeats of what the DUT already sent (its own timer
+    /// retransmitting a flight the case left unanswered, §4.2.4) are not an answer.
+    fn expect_silence(&mut self, d: &str, notes: &mut Notes) -> StepOutcome {
+        let deadline = self.link.now() + self.duration(d);
+        loop {
+            match self.next_observation(deadline) {
+                None => return StepOutcome::pass(format!("no answer for {d}, as required")),
+                Some(o) if o.repeat => notes.push(format!(
+                    "{} passed over: a retransmission, RFC 6347 §4.2.4",
+                    o.describe()
+                )),
+                Some(o) => {
+                    return StepOutcome::fail(format!(
+                        "expected silence for {d}, the DUT sent {}",
+                        o.describe()
+                    ))
+                }
+            }
+        }
+    }
+
+    /// `one_of`: the first alternative the DUT's behaviour matches decides, with its
+    /// verdict. The window is `within`, or the longest `silence` an alternative allows.
+    fn expect_one_of(&mut self, e: &Expect, alts: &[Expect], notes: &mut Notes) -> StepOutcome {
+        let window = match e.within.as_deref() {
+            Some(w) => self.duration(w),
+            None => alts
+                .iter()
+                .filter_map(|a| a.silence.as_deref())
+                .map(|d| self.duration(d))
+                .max()
+                .unwrap_or(self.response_time()),
+        };
+        let deadline = self.link.now() + window;
+        let alt_refs: Vec<&Expect> = alts.iter().collect();
+        loop {
+            let obs = self.next_observation(deadline);
+            if let Some(o) = &obs {
+                if let Some(out) = self.never_seen(e, o) {
+                    return out;
+                }
+            }
+            let chosen = alts.iter().find(|a| match (&obs, &a.silence) {
+                (None, Some(_)) => true,
+                (None, None) | (Some(_), Some(_)) => false,
+                (Some(o), None) => self.matches(a, o).is_ok(),
+            });
+            if let Some(a) = chosen {
+                let verdict = a
+                    .verdict
+                    .as_deref()
+                    .and_then(Verdict::parse)
+                    .unwrap_or(Verdict::Pass);
+                let what = obs
+                    .as_ref()
+                    .map(|o| o.describe())
+                    .unwrap_or_else(|| format!("silence for {window:?}"));
+                if let Some(o) = &obs {
+                    if let Err(m) = self.keep(a, o) {
+                        return StepOutcome::error(m);
+                    }
+                }
+                let reason = a
+                    .reason
+                    .clone()
+                    .map(|r| format!("{what}: {r}"))
+                    .unwrap_or_else(|| format!("{what}, one of the allowed outcomes"));
+                return StepOutcome { verdict, reason };
+            }
+            let Some(o) = obs else {
+                return StepOutcome::fail(format!(
+                    "got nothing within {window:?}, and silence is not among the allowed outcomes ({}){}",
+                    alternatives(alts),
+                    notes.retransmissions(self)
+                ));
+            };
+            match self.allowed_before(&alt_refs, &o) {
+                Some(Allowed::Note(n)) => notes.push(n),
+                Some(Allowed::AnswerCookie) => notes.push(self.answer_cookie(&o)),
+                None => {
+                    return StepOutcome::fail(format!(
+                        "got {}, which is none of the allowed outcomes ({})",
+                        o.describe(),
+                        alternatives(alts)
+                    ))
+                }
+            }
+        }
+    }
+
+    /// `connected`: our flight was sent by hand; the DUT must answer with ChangeCipherSpec
+    /// and a Finished that verifies against our transcript.
+    fn expect_connected(
+        &mut self,
+        deadline: Instant,
+        within: Duration,
+        notes: &mut Notes,
+    ) -> StepOutcome {
+        loop {
+            let Some(o) = self.next_observation(deadline) else {
+                return StepOutcome::fail(format!(
+                    "the handshake did not complete within {within:?}: no ChangeCipherSpec and Finished from the DUT{}",
+                    notes.retransmissions(self)
+                ));
+            };
+            match &o.what {
+                Observation::ChangeCipherSpec { .. } => continue,
+                Observation::Handshake { name, .. } if name == "Finished" && !o.repeat => {
+                    return match self.conn.peer_finished_ok {
+                        Some(true) => {
+                            StepOutcome::pass("the DUT's Finished verifies: handshake complete")
+                        }
+                        _ => StepOutcome::fail(
+                            "the DUT's Finished does not verify against the transcript (RFC 5246 §7.4.9)",
+                        ),
+                    };
+                }
+                Observation::Alert { level, description } => {
+                    return StepOutcome::fail(format!(
+                        "the DUT answered our flight with a {level} {description} alert instead of ChangeCipherSpec and Finished"
+                    ))
+                }
+                _ if o.repeat => notes.push(format!(
+                    "{} passed over: a retransmission, RFC 6347 §4.2.4",
+                    o.describe()
+                )),
+                Observation::Unreadable { .. } => notes.push(format!("{} passed over", o.describe())),
+                _ => {
+                    return StepOutcome::fail(format!(
+                        "expected ChangeCipherSpec and Finished, got {}",
+                        o.describe()
+                    ))
+                }
+            }
+        }
+    }
+
+    /// A fresh message the case names under `never`.
+    fn never_seen(&self, e: &Expect, o: &Observed) -> Option<StepOutcome> {
+        let name = o.message_name()?;
+        (!o.repeat && e.never.iter().any(|n| n == name))
+            .then(|| StepOutcome::fail(format!("the DUT sent {}, which it must not", o.describe())))
+    }
+
+    /// What the RFCs allow the DUT to send before what the expectations ask for: the
+    /// harness passes over it, as a conforming peer would, and says so.
+    fn allowed_before(&self, wanted: &[&Expect], o: &Observed) -> Option<Allowed> {
+        if o.repeat {
+            return Some(Allowed::Note(format!(
+                "{} passed over: a retransmission, RFC 6347 §4.2.4",
+                o.describe()
+            )));
+        }
+        if let Observation::Unreadable { .. } = o.what {
+            return Some(Allowed::Note(format!("{} passed over", o.describe())));
+        }
+        let wants = |m: &str| wanted.iter().any(|e| e.message.as_deref() == Some(m));
+        let name = o.message_name()?;
+        // The server's flight 4 may carry Certificate, ServerKeyExchange (a PSK identity
+        // hint, RFC 4279 §2) and CertificateRequest before ServerHelloDone (RFC 5246 §7.3).
+        let optional_in_flight_4 = matches!(
+            name,
+            "Certificate" | "ServerKeyExchange" | "CertificateRequest"
+        );
+        if optional_in_flight_4 && wants("ServerHelloDone") && !wants(name) {
+            let detail = match &o.what {
+                Observation::Handshake {
+                    message:
+                        HandshakeMessage::ServerKeyExchange(dicetest_wire::ServerKeyExchange::Psk {
+                            identity_hint,
+                        }),
+                    ..
+                } => format!(
+                    " with PSK identity hint {:?}",
+                    String::from_utf8_lossy(identity_hint)
+                ),
+                _ => String::new(),
+            };
+            return Some(Allowed::Note(format!(
+                "{name}{detail}: optional before ServerHelloDone (RFC 5246 §7.3, RFC 4279 §2)"
+            )));
+        }
+        // A server may ask for a cookie (RFC 6347 §4.2.1): a conforming client answers it.
+        if name == "HelloVerifyRequest"
+            && wants("ServerHello")
+            && !wants("HelloVerifyRequest")
+            && self.dut_role == DutRole::Server
+            && self.last_client_hello.is_some()
+        {
+            return Some(Allowed::AnswerCookie);
+        }
+        None
+    }
+
+    /// Answers a HelloVerifyRequest the case did not script with the last ClientHello and
+    /// the cookie, as a new flight (RFC 6347 §4.2.1).
+    fn answer_cookie(&mut self, o: &Observed) -> String {
+        let Observation::Handshake {
+            message: HandshakeMessage::HelloVerifyRequest(hvr),
+            ..
+        } = &o.what
+        else {
+            return String::new();
+        };
+        let Some((mut ch, opts)) = self.last_client_hello.clone() else {
+            return String::new();
+        };
+        ch.cookie = hvr.cookie.clone();
+        self.conn.begin_flight(0);
+        self.conn.send_handshake(
+            &HandshakeMessage::ClientHello(ch.clone()),
+            &SendOptions {
+                message_seq: None,
+                ..opts.clone()
+            },
+        );
+        self.conn.flush();
+        self.flush();
+        self.last_client_hello = Some((ch, opts));
+        self.arm_harness_timer();
+        format!(
+            "the DUT asked for a cookie ({} bytes); the harness answered with it (RFC 6347 §4.2.1)",
+            hvr.cookie.len()
+        )
+    }
+
     /// Whether `o` satisfies `e` (and its `match` fields).
-    pub(super) fn matches(&self, e: &Expect, o: &Observation) -> Result<(), String> {
+    pub(super) fn matches(&self, e: &Expect, o: &Observed) -> Result<(), String> {
+        let record = o.record;
+        let o = &o.what;
         if let Some(want) = &e.message {
             let Observation::Handshake { name, .. } = o else {
                 return Err(format!("expected {want}, got {}", o.describe()));
@@ -192,7 +365,7 @@ impl Interpreter<'_> {
             self.check_coap(c, &m)?;
         }
         for (field, want) in &e.r#match {
-            let got = field_value(o, field)
+            let got = field_value(o, record, field)
                 .ok_or_else(|| format!("{} has no field {field}", o.describe()))?;
             let want = self.resolve(want)?;
             if got != want {
@@ -313,13 +486,58 @@ impl Interpreter<'_> {
         }
     }
 
-    pub(super) fn keep(&mut self, e: &Expect, o: &Observation) -> Result<(), String> {
+    pub(super) fn keep(&mut self, e: &Expect, o: &Observed) -> Result<(), String> {
         for (var, field) in &e.keep {
-            let v = field_value(o, field).ok_or_else(|| {
+            let v = field_value(&o.what, o.record, field).ok_or_else(|| {
                 format!("cannot keep {field}: {} has no such field", o.describe())
             })?;
             self.vars.insert(var.clone(), v);
         }
         Ok(())
     }
+}
+
+/// What the DUT may send before what a step waits for.
+enum Allowed {
+    /// Passed over, with a note for the step's reason.
+    Note(String),
+    /// A HelloVerifyRequest the case did not script: answer it with the cookie.
+    AnswerCookie,
+}
+
+/// What a step passed over on its way, for its reason and the evidence.
+#[derive(Default)]
+struct Notes(Vec<String>);
+
+impl Notes {
+    fn push(&mut self, n: String) {
+        if !n.is_empty() && self.0.len() < 16 {
+            self.0.push(n);
+        }
+    }
+
+    fn retransmissions(&self, i: &Interpreter<'_>) -> String {
+        match i.rtx_sent {
+            0 => String::new(),
+            n => format!(" (the harness sent its flight {n} more time(s) on its timer)"),
+        }
+    }
+
+    fn attach(self, mut out: StepOutcome) -> StepOutcome {
+        if !self.0.is_empty() {
+            out.reason = format!("{} [on the way: {}]", out.reason, self.0.join("; "));
+        }
+        out
+    }
+}
+
+/// The allowed outcomes of a `one_of`, for a reason.
+fn alternatives(alts: &[Expect]) -> String {
+    alts.iter()
+        .map(|a| match &a.silence {
+            Some(d) => format!("silence for {d}"),
+            None => expectation_name(a),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }

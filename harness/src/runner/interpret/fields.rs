@@ -11,7 +11,23 @@ pub(super) fn show(v: &Var) -> String {
 }
 
 /// Fields of an observation a case can check or keep.
-pub(super) fn field_value(o: &Observation, field: &str) -> Option<Var> {
+pub(super) fn field_value(
+    o: &Observation,
+    record: Option<dicetest_wire::RecordHeader>,
+    field: &str,
+) -> Option<Var> {
+    // The header of the record that carried it (RFC 6347 §4.1), whatever it carried.
+    if let Some(h) = record {
+        let n = |v: u64| Some(Var::Number(v));
+        match field {
+            "record.version" => return n(u64::from(h.version.get_u16())),
+            "record.epoch" => return n(u64::from(h.epoch)),
+            "record.sequence_number" => return n(h.sequence_number),
+            "record.length" => return n(u64::from(h.length)),
+            "record.content_type" => return n(u64::from(h.content_type.get_u8())),
+            _ => {}
+        }
+    }
     if let Observation::Handshake {
         message,
         message_seq,

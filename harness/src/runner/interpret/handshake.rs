@@ -23,6 +23,11 @@ impl Interpreter<'_> {
         self.conn = Connection::new(psk_config(self.profile, self.seed, self.dut_role));
         self.conn.set_autopilot(autopilot);
         self.observations.clear();
+        self.seen_records.clear();
+        self.seen_messages.clear();
+        self.current_record = None;
+        self.rtx.stop();
+        self.last_client_hello = None;
     }
 
     pub(super) fn handshake(&mut self, s: &Step, suite: &str) -> StepOutcome {
@@ -79,15 +84,21 @@ impl Interpreter<'_> {
             );
         let mut alerts = Vec::new();
         while !self.conn.is_connected() && !self.conn.is_finished() && self.link.now() < deadline {
-            if let Some(Observation::Alert { description, .. }) = self.next_observation(deadline) {
+            if let Some(Observed {
+                what: Observation::Alert { description, .. },
+                ..
+            }) = self.next_observation(deadline)
+            {
                 alerts.push(description.to_string());
             }
         }
         // Handshake messages seen while the autopilot drove are not for later steps.
         self.observations.retain(|o| {
             !matches!(
-                o,
-                Observation::Handshake { .. } | Observation::ChangeCipherSpec { .. }
+                o.what,
+                Observation::Handshake { .. }
+                    | Observation::ChangeCipherSpec { .. }
+                    | Observation::Unreadable { .. }
             )
         });
         let want_failure = s.outcome.as_deref() == Some("failure");

@@ -54,6 +54,46 @@ pub enum Observation {
         description: AlertDescription,
     },
     ApplicationData(Vec<u8>),
+    /// A record the harness could not read (no keys for its epoch, a tag that does not
+    /// verify, not DTLS at all): the DUT sent it, so it is evidence, shown as such.
+    Unreadable {
+        content_type: u8,
+        epoch: u16,
+        length: u16,
+        why: String,
+    },
+}
+
+/// One thing the DUT sent, with the record that carried it.
+#[derive(Clone, Debug)]
+pub struct Observed {
+    pub what: Observation,
+    /// The header of the record that carried it (type, version, epoch, sequence number,
+    /// length), for `match` and for reasons.
+    pub record: Option<dicetest_wire::RecordHeader>,
+    /// Identical to something the DUT already sent in this association: a retransmission
+    /// (RFC 6347 §4.2.4) or a datagram the path duplicated (§4.1.2.6). An expectation
+    /// takes it when it asks for exactly that; otherwise it is noted and passed over.
+    pub repeat: bool,
+}
+
+impl Observed {
+    pub fn describe(&self) -> String {
+        let d = self.what.describe();
+        if self.repeat {
+            format!("{d} (a repeat)")
+        } else {
+            d
+        }
+    }
+
+    /// The handshake message's name, if it is one.
+    pub fn message_name(&self) -> Option<&str> {
+        match &self.what {
+            Observation::Handshake { name, .. } => Some(name),
+            _ => None,
+        }
+    }
 }
 
 impl Observation {
@@ -74,6 +114,15 @@ impl Observation {
                 Ok(m) => m.summary(),
                 Err(_) => format!("application data ({} bytes)", d.len()),
             },
+            Observation::Unreadable {
+                content_type,
+                epoch,
+                length,
+                why,
+            } => format!(
+                "a record the harness cannot read ({}, epoch {epoch}, {length} bytes: {why})",
+                ContentType::from(*content_type)
+            ),
         }
     }
 }
@@ -121,7 +170,22 @@ pub struct Interpreter<'a> {
     link: &'a mut dyn Link,
     profile: &'a Profile,
     conn: Connection,
-    observations: VecDeque<Observation>,
+    observations: VecDeque<Observed>,
+    /// Header of the record whose content the engine is reporting now.
+    current_record: Option<dicetest_wire::RecordHeader>,
+    /// What the DUT sent in this association, to tell a repeat from a new message.
+    seen_records: std::collections::HashSet<(u16, u64, u8)>,
+    seen_messages: std::collections::HashSet<(u8, u16, Vec<u8>)>,
+    /// The harness's own retransmission timer for the flight a script sent (RFC 6347
+    /// §4.2.4): a conforming peer sends its flight again when no answer comes.
+    rtx: HarnessTimer,
+    /// Whether this case lets the harness retransmit (off where loss is what it tests).
+    harness_retransmits: bool,
+    /// How often the harness retransmitted on its timer in this case (for reasons).
+    rtx_sent: u32,
+    /// The last ClientHello a `send` step built and how, to answer a HelloVerifyRequest
+    /// the case did not script (the DUT may ask for a cookie, §4.2.1).
+    last_client_hello: Option<(ClientHello, SendOptions)>,
     captures: Vec<Captured>,
     vars: HashMap<String, Var>,
     trace: Vec<String>,
@@ -184,6 +248,13 @@ impl<'a> Interpreter<'a> {
             profile,
             conn,
             observations: VecDeque::new(),
+            current_record: None,
+            seen_records: Default::default(),
+            seen_messages: Default::default(),
+            rtx: HarnessTimer::default(),
+            harness_retransmits: true,
+            rtx_sent: 0,
+            last_client_hello: None,
             captures: Vec::new(),
             vars: HashMap::new(),
             trace: Vec::new(),
@@ -215,6 +286,7 @@ impl<'a> Interpreter<'a> {
         let mut worst = StepOutcome::pass("no steps");
         let mut decided_by = None;
         self.case_deadline = self.link.now() + CASE_TIME_LIMIT;
+        self.harness_retransmits = case.harness_retransmits.unwrap_or(true);
         for (i, s) in case.steps.iter().enumerate() {
             let line = s.referenced.line();
             if self.link.now() >= self.case_deadline {
@@ -311,62 +383,147 @@ impl<'a> Interpreter<'a> {
 
     fn collect_events(&mut self) {
         while let Some(e) = self.conn.poll_event() {
-            match e {
+            let what = match e {
                 Event::Record(r) => {
-                    let arrow = match r.direction {
-                        crate::engine::Direction::Sent => "->",
-                        crate::engine::Direction::Received => "<-",
-                    };
-                    if r.direction == crate::engine::Direction::Received {
-                        self.last_record_seq = r.header.sequence_number;
-                    }
-                    let dropped = r
-                        .dropped
-                        .map(|d| format!(" [dropped: {d}]"))
-                        .unwrap_or_default();
-                    // Bounded: a DUT that never stops sending cannot grow the evidence.
-                    if self.trace.len() >= MAX_TRACE_LINES {
-                        self.trace_dropped += 1;
-                        continue;
-                    }
-                    self.trace.push(format!(
-                        "{:>10} {arrow} {} epoch={} seq={} {}{dropped}",
-                        format!("{:?}", self.link.now()),
-                        r.header.content_type,
-                        r.header.epoch,
-                        r.header.sequence_number,
-                        r.summary
-                    ));
+                    self.record_event(r);
+                    continue;
                 }
                 Event::HandshakeMessage {
                     epoch,
                     message_seq,
                     message,
-                } => self.observations.push_back(Observation::Handshake {
+                } => Observation::Handshake {
                     name: message_name(&message),
                     message,
                     message_seq,
                     epoch,
                     record_seq: self.last_record_seq,
-                }),
-                Event::ChangeCipherSpec { epoch } => self
-                    .observations
-                    .push_back(Observation::ChangeCipherSpec { epoch }),
+                },
+                Event::ChangeCipherSpec { epoch } => Observation::ChangeCipherSpec { epoch },
                 Event::Alert {
                     level, description, ..
-                } => self
-                    .observations
-                    .push_back(Observation::Alert { level, description }),
-                Event::ApplicationData(d) => {
-                    self.observations.push_back(Observation::ApplicationData(d))
-                }
-                _ => {}
+                } => Observation::Alert { level, description },
+                Event::ApplicationData(d) => Observation::ApplicationData(d),
+                _ => continue,
+            };
+            self.observe(what);
+        }
+    }
+
+    /// One record in or out: into the trace; a received record the engine could not read
+    /// becomes an observation of its own, so nothing the DUT sent is lost.
+    fn record_event(&mut self, r: crate::engine::RecordTrace) {
+        use crate::engine::{Direction, DropReason};
+        let arrow = match r.direction {
+            Direction::Sent => "->",
+            Direction::Received => "<-",
+        };
+        if r.direction == Direction::Received {
+            self.last_record_seq = r.header.sequence_number;
+            self.current_record = Some(r.header);
+            match &r.dropped {
+                // Not lost: read once the DUT's ChangeCipherSpec arrives.
+                None | Some(DropReason::BufferedForNextEpoch) => {}
+                Some(why) => self.observe(Observation::Unreadable {
+                    content_type: r.header.content_type.get_u8(),
+                    epoch: r.header.epoch,
+                    length: r.header.length,
+                    why: why.to_string(),
+                }),
             }
+        }
+        let dropped = r
+            .dropped
+            .map(|d| format!(" [not read: {d}]"))
+            .unwrap_or_default();
+        // Bounded: a DUT that never stops sending cannot grow the evidence.
+        if self.trace.len() >= MAX_TRACE_LINES {
+            self.trace_dropped += 1;
+            return;
+        }
+        // The whole record header, so the evidence shows what the DUT put in every field
+        // (RFC 6347 §4.1), the version included.
+        self.trace.push(format!(
+            "{:>10} {arrow} {} v={:04x} epoch={} seq={} len={} {}{dropped}",
+            format!("{:?}", self.link.now()),
+            r.header.content_type,
+            r.header.version.get_u16(),
+            r.header.epoch,
+            r.header.sequence_number,
+            r.header.length,
+            r.summary
+        ));
+    }
+
+    /// Queues what the DUT sent, marked as a repeat when it is one.
+    fn observe(&mut self, what: Observation) {
+        let record = self.current_record;
+        let record_repeat = record.is_some_and(|h| {
+            !matches!(what, Observation::Unreadable { .. })
+                && !self
+                    .seen_records
+                    .insert((h.epoch, h.sequence_number, h.content_type.get_u8()))
+                && self.seen_records.len() < 100_000
+        });
+        let message_repeat = match &what {
+            Observation::Handshake {
+                message,
+                message_seq,
+                ..
+            } => !self.seen_messages.insert((
+                message.msg_type().get_u8(),
+                *message_seq,
+                message.encode_body(),
+            )),
+            _ => false,
+        };
+        let o = Observed {
+            what,
+            record,
+            repeat: record_repeat || message_repeat,
+        };
+        // Our flight was answered, or the DUT repeats its own: ours was lost (§4.2.4).
+        if o.repeat {
+            let now = self.link.now();
+            if self.rtx.on_peer_repeat(now) {
+                self.retransmit_ours("the DUT repeated its flight");
+            }
+        } else if !matches!(o.what, Observation::Unreadable { .. }) {
+            self.rtx.stop();
+        }
+        self.observations.push_back(o);
+    }
+
+    /// Sends the script's current flight again (its timer fired, or the DUT repeated its
+    /// own flight): the same messages, fragments and deviations in new records.
+    fn retransmit_ours(&mut self, why: &str) {
+        self.conn.retransmit_flight();
+        self.rtx_sent += 1;
+        let n = self.flush().len();
+        let line = format!(
+            "{:>10} -> the harness retransmitted its flight in {n} datagram(s) ({why}; RFC 6347 §4.2.4)",
+            format!("{:?}", self.link.now()),
+        );
+        if self.trace.len() < MAX_TRACE_LINES {
+            self.trace.push(line);
+        }
+    }
+
+    /// After a `send` step: a flight with handshake messages waits for its answer on the
+    /// profile's timer, unless the case tests loss itself.
+    fn arm_harness_timer(&mut self) {
+        if self.harness_retransmits && self.conn.flight_len() > 0 {
+            let now = self.link.now();
+            self.rtx.start(
+                now,
+                Duration::from_millis(self.profile.timers.initial_retransmit_ms.max(1)),
+                Duration::from_millis(self.profile.timers.max_retransmit_ms.max(1)),
+            );
         }
     }
 
     /// Receives until an observation is queued or `deadline` passes.
-    fn next_observation(&mut self, deadline: Instant) -> Option<Observation> {
+    fn next_observation(&mut self, deadline: Instant) -> Option<Observed> {
         // No step waits past the case's own time limit, whatever the DUT does.
         let deadline = deadline.min(self.case_deadline);
         loop {
@@ -377,11 +534,15 @@ impl<'a> Interpreter<'a> {
             if now >= deadline {
                 return None;
             }
-            let wake = self
-                .conn
-                .poll_timeout()
-                .map(|t| t.min(deadline))
-                .unwrap_or(deadline);
+            if self.rtx.due(now) {
+                self.rtx.backoff(now);
+                self.retransmit_ours("no answer within the timer");
+                continue;
+            }
+            let wake = [self.conn.poll_timeout(), self.rtx.deadline()]
+                .into_iter()
+                .flatten()
+                .fold(deadline, Instant::min);
             match self.link.recv(wake) {
                 Some(d) => {
                     self.capture(true, &d, self.drop_next > 0);
@@ -513,4 +674,55 @@ fn suite_name(id: Option<u16>) -> String {
     id.and_then(dicetest_crypto::suite_by_id)
         .map(|s| s.name.to_string())
         .unwrap_or_else(|| "no suite".into())
+}
+
+/// The harness's retransmission timer for a scripted flight (RFC 6347 §4.2.4.1: start at
+/// the initial value, double on every expiry up to the maximum).
+#[derive(Clone, Copy, Debug, Default)]
+struct HarnessTimer {
+    next: Option<Instant>,
+    interval: Duration,
+    max: Duration,
+    initial: Duration,
+    last_sent: Option<Instant>,
+}
+
+impl HarnessTimer {
+    fn start(&mut self, now: Instant, initial: Duration, max: Duration) {
+        self.initial = initial;
+        self.interval = initial;
+        self.max = max;
+        self.next = Some(now + initial);
+        self.last_sent = Some(now);
+    }
+
+    fn stop(&mut self) {
+        self.next = None;
+    }
+
+    fn deadline(&self) -> Option<Instant> {
+        self.next
+    }
+
+    fn due(&self, now: Instant) -> bool {
+        self.next.is_some_and(|t| now >= t)
+    }
+
+    fn backoff(&mut self, now: Instant) {
+        self.interval = (self.interval * 2).min(self.max.max(self.initial));
+        self.next = Some(now + self.interval);
+        self.last_sent = Some(now);
+    }
+
+    /// The DUT repeated its flight while ours is unanswered: answer at once, but not again
+    /// right after sending (two peers answering each other's repeats would loop).
+    fn on_peer_repeat(&mut self, now: Instant) -> bool {
+        let Some(_) = self.next else { return false };
+        let quiet = self.last_sent.map(|t| now - t).unwrap_or(self.initial);
+        if quiet < self.initial / 4 {
+            return false;
+        }
+        self.backoff(now);
+        true
+    }
 }

@@ -106,12 +106,17 @@ impl Interpreter<'_> {
             message_seq: s.message_seq,
             record: record.clone(),
             skip_transcript: s.skip_transcript,
-            no_retransmit: true,
+            // Kept for the harness's retransmissions (§4.2.4), with its layout and
+            // deviations.
+            no_retransmit: false,
             raw_body: s.raw_body.as_ref().and_then(|h| hex::decode(h).ok()),
         };
         let msg = match name {
             "ClientHello" => match self.build_client_hello(&s.with) {
-                Ok(ch) => Some(HandshakeMessage::ClientHello(ch)),
+                Ok(ch) => {
+                    self.last_client_hello = Some((ch.clone(), opts.clone()));
+                    Some(HandshakeMessage::ClientHello(ch))
+                }
                 Err(e) => return StepOutcome::error(e),
             },
             "ClientKeyExchange" => match self.conn.default_client_key_exchange() {
@@ -160,6 +165,8 @@ impl Interpreter<'_> {
                     &HandshakeMessage::HelloVerifyRequest(hvr),
                     &SendOptions {
                         skip_transcript: true,
+                        // Stateless: a HelloVerifyRequest is never retransmitted (§4.2.1).
+                        no_retransmit: true,
                         ..opts.clone()
                     },
                 );
@@ -244,6 +251,8 @@ impl Interpreter<'_> {
                 None
             }
             "Alert" => {
+                // An alert ends what the flight was waiting for: no more repeats of it.
+                self.rtx.stop();
                 let level = if s.with.get("level").and_then(|v| v.as_str()) == Some("warning") {
                     AlertLevel::Warning
                 } else {
@@ -282,6 +291,9 @@ impl Interpreter<'_> {
         }
         self.conn.flush();
         let sent = self.flush_path(s.withhold, s.duplicate.unwrap_or(0));
+        if msg.is_some() || name == "ChangeCipherSpec" {
+            self.arm_harness_timer();
+        }
         if let Some(k) = &s.keep_datagram {
             self.vars.insert(k.clone(), Var::Datagrams(sent.clone()));
         }
