@@ -116,7 +116,11 @@ pub(super) fn expectation_name(e: &Expect) -> String {
     if let Some(m) = &e.message {
         m.clone()
     } else if let Some(a) = &e.alert {
-        format!("a {a} alert")
+        if a == "any" {
+            "an alert".to_string()
+        } else {
+            format!("a {a} alert")
+        }
     } else if e.change_cipher_spec.is_some() {
         "ChangeCipherSpec".into()
     } else if e.coap.is_some() {

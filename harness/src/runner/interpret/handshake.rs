@@ -82,14 +82,54 @@ impl Interpreter<'_> {
                     .max(self.profile.timers.response_ms)
                     * 2,
             );
+        let want_failure = s.outcome.as_deref() == Some("failure");
         let mut alerts = Vec::new();
+        // What the DUT sent, by kind, for a reason that says what happened.
+        let mut seen: std::collections::BTreeMap<String, u32> = Default::default();
+        // When the handshake must fail, the outcome is known once our last flight has had
+        // time to be answered: a DUT that accepts it sends ChangeCipherSpec and Finished at
+        // once, or after our timer's first repeat. No need to wait out the whole schedule.
+        let settle = Duration::from_millis(
+            self.profile
+                .timers
+                .response_ms
+                .max(3 * self.profile.timers.initial_retransmit_ms),
+        );
+        let mut last_flight_at: Option<Instant> = None;
         while !self.conn.is_connected() && !self.conn.is_finished() && self.link.now() < deadline {
-            if let Some(Observed {
-                what: Observation::Alert { description, .. },
-                ..
-            }) = self.next_observation(deadline)
-            {
-                alerts.push(description.to_string());
+            let mut until = deadline;
+            if want_failure {
+                let waiting_for_finish = matches!(
+                    self.conn.state(),
+                    crate::engine::State::ClientWaitChangeCipherSpec
+                        | crate::engine::State::ClientWaitFinished
+                        | crate::engine::State::ServerWaitChangeCipherSpec
+                        | crate::engine::State::ServerWaitFinished
+                );
+                if waiting_for_finish {
+                    let t = *last_flight_at.get_or_insert(self.link.now());
+                    until = until.min(t + settle);
+                    if self.link.now() >= until {
+                        break;
+                    }
+                }
+            }
+            match self.next_observation(until) {
+                Some(Observed {
+                    what: Observation::Alert { description, .. },
+                    ..
+                }) => alerts.push(description.to_string()),
+                Some(o) => {
+                    let k = match &o.what {
+                        Observation::Handshake { name, .. } => name.clone(),
+                        Observation::ChangeCipherSpec { .. } => "ChangeCipherSpec".into(),
+                        Observation::ApplicationData(_) => "application data".into(),
+                        Observation::Unreadable { .. } => "unreadable record".into(),
+                        Observation::Alert { .. } => unreachable!(),
+                    };
+                    *seen.entry(k).or_default() += 1;
+                }
+                None => {}
             }
         }
         // Handshake messages seen while the autopilot drove are not for later steps.
@@ -101,7 +141,6 @@ impl Interpreter<'_> {
                     | Observation::Unreadable { .. }
             )
         });
-        let want_failure = s.outcome.as_deref() == Some("failure");
         let connected = self.conn.is_connected();
         let alert_note = if alerts.is_empty() {
             "no alert".to_string()
@@ -125,12 +164,21 @@ impl Interpreter<'_> {
                 "handshake completed with {}",
                 suite_name(self.conn.cipher_suite())
             )),
-            (false, true) => {
-                StepOutcome::pass(format!("handshake refused as required ({alert_note})"))
-            }
+            (false, true) => StepOutcome::pass(format!(
+                "handshake refused as required ({alert_note}; no ChangeCipherSpec and Finished within {settle:?} of our last flight)"
+            )),
             (true, true) => StepOutcome::fail("the handshake completed although it had to fail"),
             (false, false) => StepOutcome::fail(format!(
-                "the handshake did not complete ({alert_note}; state {:?})",
+                "the handshake did not complete within {:?} ({alert_note}; the DUT sent {}; the harness was in state {:?})",
+                self.link.now() - now,
+                if seen.is_empty() {
+                    "nothing the harness could read".to_string()
+                } else {
+                    seen.iter()
+                        .map(|(k, n)| format!("{n} × {k}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                },
                 self.conn.state()
             )),
         }
