@@ -3,6 +3,7 @@
 pub mod duration;
 pub mod load;
 pub mod model;
+pub mod needs;
 pub mod schema;
 
 pub use duration::DurationSpec;

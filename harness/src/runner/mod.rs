@@ -83,6 +83,12 @@ pub fn applicability(case: &LoadedCase, profile: &Profile) -> Option<String> {
                 .join(", ")
         ));
     }
+    let requests = crate::cases::needs::max_requests_per_association(&case.case);
+    if profile.application.closes_after_answer && requests > 1 {
+        return Some(format!(
+            "the case sends {requests} requests on one association, and the application ends an association after its first answer (profile: application.closes_after_answer)"
+        ));
+    }
     None
 }
 

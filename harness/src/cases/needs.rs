@@ -1,0 +1,74 @@
+//! What a case needs of the application around the DTLS stack, read off its steps, so a
+//! profile's `application` section (a demo that answers once and closes) makes a case not
+//! applicable with the reason, instead of a verdict about the protocol that is really about
+//! the program.
+
+use std::collections::HashSet;
+
+use super::model::Case;
+
+/// The most requests one association of the case carries: probes, CoAP requests, and
+/// replays of a datagram that carried one. An application that ends the association after
+/// its first answer cannot take part in a case that needs two.
+pub fn max_requests_per_association(case: &Case) -> u32 {
+    let mut most = 0;
+    let mut now = 0;
+    let mut request_datagrams: HashSet<&str> = HashSet::new();
+    for s in &case.steps {
+        let s = &s.value;
+        // A new association: the count starts over.
+        if s.handshake.is_some() || s.new_client.is_some() || s.liveness.is_some() {
+            now = 0;
+        }
+        let request =
+            matches!(s.send.as_deref(), Some("Probe" | "ApplicationData")) || s.coap.is_some();
+        if request {
+            now += 1;
+            if let Some(k) = &s.keep_datagram {
+                request_datagrams.insert(k);
+            }
+        }
+        if let Some(r) = &s.replay {
+            if request_datagrams.contains(r.trim_start_matches('$')) {
+                now += 1;
+            }
+        }
+        most = most.max(now);
+    }
+    most
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cases::load::load_case_str;
+    use std::path::Path;
+
+    fn case(steps: &str) -> Case {
+        load_case_str(
+            Path::new("t.yaml"),
+            &format!(
+                "id: T-01\ntitle: t\nobjective: o\nrefs: [\"RFC 6347 §4.1\"]\nlevel: MUST\n\
+                 dut: {{role: server}}\nsteps:\n{steps}"
+            ),
+        )
+        .expect("loads")
+        .case
+    }
+
+    #[test]
+    fn a_replayed_request_is_a_second_request_on_the_association() {
+        let c = case(
+            "  - handshake: default\n  - send: Probe\n    keep_datagram: first\n  - expect: { probe_reply: true }\n  - replay: $first\n  - expect: { silence: 2s }\n",
+        );
+        assert_eq!(max_requests_per_association(&c), 2);
+    }
+
+    #[test]
+    fn a_new_association_starts_the_count_over() {
+        let c = case(
+            "  - handshake: default\n  - send: Probe\n  - expect: { probe_reply: true }\n  - liveness: true\n  - coap: { method: GET, uri: /a }\n  - expect: { coap: { code: \"2.05\" } }\n",
+        );
+        assert_eq!(max_requests_per_association(&c), 1);
+    }
+}
