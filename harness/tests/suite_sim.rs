@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use dicetest::cases::{load_suite_dir, LoadedCase};
 use dicetest::dut::profile::{find_profile, Profile};
-use dicetest::runner::{run_case, Verdict};
+use dicetest::runner::{run_case, CaseResult, Verdict};
 use libtest_mimic::{Arguments, Failed, Trial};
 
 fn root() -> PathBuf {
@@ -24,10 +24,10 @@ fn sim_profile() -> Profile {
 }
 
 /// The verdict the case gives against `profile`, judged against what is expected.
-fn judge(case: &LoadedCase, profile: &Profile, want: &[Verdict]) -> Result<(), Failed> {
+fn judge(case: &LoadedCase, profile: &Profile, want: &[Verdict]) -> Result<CaseResult, Failed> {
     let r = run_case(case, profile, 1, &root());
     if want.contains(&r.verdict) {
-        Ok(())
+        Ok(r)
     } else {
         Err(format!(
             "{} gave {} (expected {}): {}\n{}",
@@ -94,7 +94,7 @@ fn main() {
             } else {
                 &[Verdict::Pass, Verdict::NotApplicable]
             };
-            judge(&case, &p, want)
+            judge(&case, &p, want).map(|_| ())
         }));
     }
     for case in cases
@@ -103,6 +103,7 @@ fn main() {
         .cloned()
     {
         let id = case.case.id.clone();
+        let wrong_requirement = gaps(&root().join("suites/able-to-fail-gaps.txt")).contains(&id);
         trials.push(Trial::test(format!("able_to_fail::{id}"), move || {
             let p = breaking_profile(&case)?;
             let want = case
@@ -112,7 +113,28 @@ fn main() {
                 .and_then(|a| a.verdict.as_deref())
                 .and_then(Verdict::parse)
                 .unwrap_or(Verdict::Fail);
-            judge(&case, &p, &[want])
+            let r = judge(&case, &p, &[want])?;
+            // Failing is not enough: the step that judges the requirement must be the one
+            // that failed, or the switch broke something else.
+            if wrong_requirement {
+                return Ok(());
+            }
+            let checks: Vec<usize> = case
+                .case
+                .steps
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| s.value.checks)
+                .map(|(i, _)| i + 1)
+                .collect();
+            match r.step {
+                Some(n) if checks.contains(&n) => Ok(()),
+                other => Err(format!(
+                    "{} failed at step {other:?}, not at a step marked `checks: true` ({checks:?}): {}",
+                    case.case.id, r.reason
+                )
+                .into()),
+            }
         }));
     }
     let uncovered: Vec<String> = cases
@@ -121,10 +143,29 @@ fn main() {
         .map(|c| c.case.id.clone())
         .collect();
     let all: Vec<String> = cases.iter().map(|c| c.case.id.clone()).collect();
+    {
+        let unmarked: Vec<String> = cases
+            .iter()
+            .filter(|c| !c.case.steps.iter().any(|s| s.value.checks))
+            .map(|c| c.case.id.clone())
+            .collect();
+        trials.push(Trial::test(
+            "every_case_marks_the_step_that_checks_it",
+            move || {
+                if unmarked.is_empty() {
+                    Ok(())
+                } else {
+                    Err(format!("cases with no step marked `checks: true`: {unmarked:?}").into())
+                }
+            },
+        ));
+    }
     trials.push(Trial::test("able_to_fail_gaps_are_listed_and_current", move || {
         let listed = gaps(&root().join("suites/able-to-fail-gaps.txt"));
         let unlisted: Vec<&String> = uncovered.iter().filter(|id| !listed.contains(id)).collect();
-        let stale: Vec<&String> = listed.iter().filter(|id| !uncovered.contains(id) || !all.contains(id)).collect();
+        // Listed: a case with no able_to_fail, or one whose switch fails it for another
+        // requirement (then its own trial proves it still fails).
+        let stale: Vec<&String> = listed.iter().filter(|id| !all.contains(id)).collect();
         if unlisted.is_empty() && stale.is_empty() {
             Ok(())
         } else {

@@ -150,6 +150,10 @@ pub struct Step {
 
     /// A comment shown in `dicetest explain`.
     pub note: Option<String>,
+    /// This step judges the requirement the case is about (its clause). The able-to-fail
+    /// self-test demands that the breaking DUT fails here, not at some other step.
+    #[serde(default)]
+    pub checks: bool,
 }
 
 /// A YAML value used in overrides.
