@@ -431,11 +431,20 @@ impl FrontDoor<'_, '_> {
             params: !faults.has(Fault::CookieNotBoundToParams),
             port: !faults.has(Fault::CookieNotBoundToPort),
         };
-        // The fault `no_hello_verify_request` and the variation `no_cookie_exchange` take
-        // the same path: one breaks the claim of a device that says it does the exchange,
-        // the other is a device that does not (§4.2.1: servers SHOULD do it).
+        // The variation `no_cookie_exchange`: a device that does not do the exchange
+        // (§4.2.1: servers SHOULD do it). It still does it for an address that has an
+        // association, whose end needs the new client's reachability proved first (§4.2.8),
+        // and it takes only a first message (message_seq 0, §4.2.2) for the start of a
+        // handshake: a later one is discarded, as nothing came before it.
+        let no_exchange = variations.has(Variation::NoCookieExchange)
+            && existing.is_none_or(|i| !sessions[i].is_connected());
+        if no_exchange && message_seq != 0 {
+            return false;
+        }
+        // The fault `no_hello_verify_request` takes the same path everywhere: it breaks the
+        // claim of a device that says it does the exchange.
         let cookie_ok = faults.has(Fault::NoHelloVerifyRequest)
-            || variations.has(Variation::NoCookieExchange)
+            || no_exchange
             || self.cookies.verify(ch.cookie, &ch, &peer, bind);
         if !cookie_ok {
             if faults.has(Fault::NoRetransmission) && self.answered.seen_before(peer, &ch.random) {

@@ -60,10 +60,13 @@ variations! {
     HelloVerifyRequestServerVersion12 = "hello_verify_request_server_version_1_2",
     /// No cookie exchange: the first ClientHello is answered with flight 4. RFC 6347 §4.2.1
     /// says servers SHOULD do the exchange (a DoS countermeasure), so a server may skip it,
-    /// and a client must be prepared for either. The same code path as the fault
-    /// `no_hello_verify_request`, which exists to show the cases that require the exchange
-    /// of a device claiming `cookie_exchange` can fail; a profile of this device does not
-    /// claim the exchange.
+    /// and a client must be prepared for either. The code path of the fault
+    /// `no_hello_verify_request` (which breaks the claim of a device that says it does the
+    /// exchange), with what a device without the exchange must still do: a ClientHello from
+    /// the address of an association gets the exchange all the same (the association ends
+    /// only once the new client proved its address, §4.2.8), and a ClientHello numbered
+    /// other than 0 starts nothing (§4.2.2: it is not the first message). A profile of this
+    /// device does not claim `cookie_exchange`.
     NoCookieExchange = "no_cookie_exchange",
     // ---- How flights go on the wire ----
     /// Each handshake message of the device (and the ChangeCipherSpec of flight 6) goes in a

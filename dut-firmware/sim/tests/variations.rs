@@ -152,6 +152,41 @@ fn no_cookie_exchange() {
     // The server's first message is numbered 0 (RFC 6347 §4.2.2).
     let f4 = datagrams_with(&net, 2);
     assert_eq!(fragments_per_record(&f4[0])[0][0].1, 0);
+    // What a server without the exchange must still do: from the address of the
+    // association, a new ClientHello gets the exchange (§4.2.8), and the association stays.
+    let mut net = net;
+    let answer = new_hello(&mut net, 0);
+    assert_eq!(plain_handshake_types(&answer), vec![3]);
+    assert!(net.board.device().sessions().any(|s| s.connected));
+    // A first ClientHello numbered 5 starts nothing (§4.2.2); numbered 0 it does.
+    let mut net = Net::new(board(with("no_cookie_exchange")), client(42));
+    assert!(new_hello(&mut net, 5).is_empty());
+    assert_eq!(plain_handshake_types(&new_hello(&mut net, 0)), vec![2, 14]);
+}
+
+/// A fresh cookieless ClientHello in the clear, numbered `message_seq`: the board's answer.
+fn new_hello(net: &mut Net, message_seq: u16) -> Vec<Vec<u8>> {
+    net.client.set_autopilot(false);
+    net.client.begin_flight(1);
+    let mut ch = net.client.default_client_hello();
+    ch.cookie = Vec::new();
+    ch.random = [0x42; 32]; // a new client, not a late copy of the last hello
+    let o = SendOptions {
+        message_seq: Some(message_seq),
+        record: dicetest::engine::RecordOverrides {
+            epoch: Some(0),
+            plaintext: true,
+            ..Default::default()
+        },
+        ..SendOptions::default()
+    };
+    net.client
+        .send_handshake(&HandshakeMessage::ClientHello(ch), &o);
+    let mut answers = Vec::new();
+    while let Some(d) = net.client.poll_transmit() {
+        answers.extend(net.deliver_to_board(&d));
+    }
+    answers
 }
 
 // ---- one_datagram_per_message, messages_in_one_record ----------------------------------
