@@ -1,6 +1,8 @@
-//! What a device is configured with: credentials, timers, limits and fault switches.
+//! What a device is configured with: credentials, timers, limits, fault and legal-variation
+//! switches.
 
 use crate::faults::Faults;
+use crate::variations::Variations;
 
 /// Longest PSK identity the device stores (RFC 4279 §5.3 allows up to 2^16-1 bytes; RFC
 /// 7925 §4.2 identities are short, so a constrained device bounds them).
@@ -67,6 +69,8 @@ pub struct Config {
     /// entropy from its hardware RNG; the simulation keeps it fixed to be reproducible.
     pub seed: [u8; 32],
     pub faults: Faults,
+    /// Legal-variation switches (the RFCs' other allowed choices); none by default.
+    pub variations: Variations,
 }
 
 impl Config {
@@ -92,6 +96,7 @@ impl Config {
             max_datagram: crate::device::TX_BUF,
             seed: [0x5a; 32],
             faults: Faults::default(),
+            variations: Variations::default(),
         };
         #[cfg(feature = "cbc")]
         {

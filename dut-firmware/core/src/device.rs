@@ -17,11 +17,12 @@ use crate::dtls::messages::{
 use crate::dtls::output::Output;
 use crate::dtls::reassembly::header_overruns;
 use crate::dtls::record::{
-    next_record_mut, skip_record_mut, RecordError, RecordHeader, ALERT, DTLS1_0, HANDSHAKE,
+    next_record_mut, skip_record_mut, RecordError, RecordHeader, ALERT, DTLS1_0, DTLS1_2, HANDSHAKE,
 };
 use crate::dtls::session::{Ctx, Session, State};
 use crate::faults::Fault;
 use crate::peer::PeerAddr;
+use crate::variations::{DeafTo, Variation};
 
 /// Largest datagram the device builds: [`Config::max_datagram`]'s default, which keeps a
 /// datagram within the IPv6 minimum MTU of 1280 less IP, UDP and some tunnel headers (RFC
@@ -45,6 +46,9 @@ pub struct Device<const N: usize = 4> {
     hellos: HelloReassembly,
     /// Only with the `no_retransmission` fault: ClientHellos already answered.
     answered_hellos: AnsweredHellos,
+    /// Only with the `misses_datagram_after_hello_verify_request` variation: addresses
+    /// whose next datagram goes unread.
+    deaf: DeafTo,
     sessions: [Session; N],
     coap: CoapServer,
     /// Only with a crashing fault (`crash_on_unexpected_input`, `fragment_header_trusted`,
@@ -77,6 +81,7 @@ impl<const N: usize> Device<N> {
             cookies,
             hellos: HelloReassembly::default(),
             answered_hellos: AnsweredHellos::default(),
+            deaf: DeafTo::default(),
             sessions: core::array::from_fn(|_| Session::default()),
             coap,
             crashed: false,
@@ -141,12 +146,20 @@ impl<const N: usize> Device<N> {
             cookies,
             hellos,
             answered_hellos,
+            deaf,
             sessions,
             coap,
             crashed,
             tx,
             app_buf,
         } = self;
+        if config
+            .variations
+            .has(Variation::MissesDatagramAfterHelloVerifyRequest)
+            && deaf.take(&peer)
+        {
+            return; // the variation: not read, as if lost on the way (RFC 6347 §4.2.4)
+        }
         cookies.rotate_if_due(now_ms, config.cookie_rotation_ms, rng);
         let mut o = Output::new(tx, config.max_datagram, peer, out, rng);
         let ctx = Ctx { config, now_ms };
@@ -167,6 +180,19 @@ impl<const N: usize> Device<N> {
                 {
                     *crashed = true; // the fault: a handler read past its table
                     return;
+                }
+                Err((RecordError::UnknownContentType(_), d))
+                    if config.variations.has(Variation::AlertsWhereOptional)
+                        && find(sessions, &peer).is_some() =>
+                {
+                    // The variation: RFC 5246 §6's unexpected_message, fatal as RFC 6347
+                    // §4.1.2.7 requires of an alert for an invalid record.
+                    if let Some(s) = find(sessions, &peer) {
+                        s.abort(&mut o, alert::UNEXPECTED_MESSAGE);
+                    }
+                    let Some(r) = skip_record_mut(d) else { break };
+                    rest = r;
+                    continue;
                 }
                 Err((RecordError::UnknownContentType(_) | RecordError::UnknownVersion(_), d)) => {
                     end_on_unreadable_record(&ctx, sessions, &peer);
@@ -195,6 +221,7 @@ impl<const N: usize> Device<N> {
                     sessions,
                     cookies,
                     answered: answered_hellos,
+                    deaf,
                     peer,
                     record: &h,
                 };
@@ -217,7 +244,7 @@ impl<const N: usize> Device<N> {
             if config.faults.has(Fault::NoRetransmission) {
                 s.peer_retransmitted = false; // the fault: a repeated flight goes unanswered
             } else {
-                s.answer_peer_retransmission(now_ms, &mut o);
+                s.answer_peer_retransmission(now_ms, &mut o, &config.variations);
             }
         }
         o.flush();
@@ -322,6 +349,7 @@ struct FrontDoor<'c, 's> {
     sessions: &'s mut [Session],
     cookies: &'s CookieJar,
     answered: &'s mut AnsweredHellos,
+    deaf: &'s mut DeafTo,
     peer: PeerAddr,
     record: &'c RecordHeader,
 }
@@ -367,6 +395,7 @@ impl FrontDoor<'_, '_> {
         let (ctx, peer, record_seq) = (self.ctx, self.peer, self.record.seq);
         let sessions = &mut *self.sessions;
         let faults = &ctx.config.faults;
+        let variations = &ctx.config.variations;
         let ch = match ClientHello::parse(body) {
             Ok(ch) => ch,
             Err(_) if faults.has(Fault::CrashOnUnexpectedInput) => return true,
@@ -402,7 +431,20 @@ impl FrontDoor<'_, '_> {
             params: !faults.has(Fault::CookieNotBoundToParams),
             port: !faults.has(Fault::CookieNotBoundToPort),
         };
+        // The variation `no_cookie_exchange`: a device that does not do the exchange
+        // (§4.2.1: servers SHOULD do it). It still does it for an address that has an
+        // association, whose end needs the new client's reachability proved first (§4.2.8),
+        // and it takes only a first message (message_seq 0, §4.2.2) for the start of a
+        // handshake: a later one is discarded, as nothing came before it.
+        let no_exchange = variations.has(Variation::NoCookieExchange)
+            && existing.is_none_or(|i| !sessions[i].is_connected());
+        if no_exchange && message_seq != 0 {
+            return false;
+        }
+        // The fault `no_hello_verify_request` takes the same path everywhere: it breaks the
+        // claim of a device that says it does the exchange.
         let cookie_ok = faults.has(Fault::NoHelloVerifyRequest)
+            || no_exchange
             || self.cookies.verify(ch.cookie, &ch, &peer, bind);
         if !cookie_ok {
             if faults.has(Fault::NoRetransmission) && self.answered.seen_before(peer, &ch.random) {
@@ -410,8 +452,19 @@ impl FrontDoor<'_, '_> {
             }
             let cookie = self.cookies.make(&ch, &peer, bind);
             let mut hvr = [0u8; 40];
+            // DTLS 1.0 in both by default (§4.2.1's recommendation); the variations choose
+            // 1.2, which the clause also allows.
+            let version_1_2 = variations.has(Variation::HelloVerifyRequestVersion12);
+            let record_version =
+                if version_1_2 || variations.has(Variation::HelloVerifyRequestRecordVersion12) {
+                    DTLS1_2
+                } else {
+                    DTLS1_0
+                };
             let version = if faults.has(Fault::HelloVerifyRequestTlsVersion) {
                 TLS1_2
+            } else if version_1_2 || variations.has(Variation::HelloVerifyRequestServerVersion12) {
+                DTLS1_2
             } else {
                 DTLS1_0
             };
@@ -433,7 +486,10 @@ impl FrontDoor<'_, '_> {
                 keys: None,
             };
             o.retarget(peer);
-            o.record_with_version(&mut ws, HANDSHAKE, DTLS1_0, &msg[..len]);
+            o.hello_verify_request(&mut ws, record_version, &msg[..len], variations);
+            if variations.has(Variation::MissesDatagramAfterHelloVerifyRequest) {
+                self.deaf.arm(peer);
+            }
             if faults.has(Fault::RetransmitHelloVerifyRequest) {
                 if let Some(i) = existing.or_else(|| allocate(sessions)) {
                     sessions[i].keep_hello_verify_request(ctx, peer, &msg[..len], record_seq);

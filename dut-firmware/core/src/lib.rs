@@ -9,7 +9,8 @@
 //!
 //! This is the device *under test*: it shares no protocol code with the dicetest harness,
 //! so that one misreading of an RFC cannot hide in both. [`Faults`] switches make it break
-//! one requirement at a time, the way real stacks have, for the suite's self-test.
+//! one requirement at a time, the way real stacks have, for the suite's self-test;
+//! [`Variations`] switches make it choose, one at a time, what the RFCs leave open.
 //!
 //! Layout: `codec` (bounds-checked reading/writing), `crypto/` (PRF, record protection,
 //! DRBG), `dtls/` (records, replay window, cookies, handshake messages, reassembly, the
@@ -27,8 +28,10 @@ pub mod device;
 pub mod dtls;
 pub mod faults;
 pub mod peer;
+pub mod variations;
 
 pub use config::{Config, ConfigError, Timers};
 pub use device::Device;
 pub use faults::{Fault, Faults};
 pub use peer::PeerAddr;
+pub use variations::{Variation, Variations};

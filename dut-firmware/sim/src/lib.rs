@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-pub use dut_core::{Config, Device, Faults, PeerAddr, Timers};
+pub use dut_core::{Config, Device, Faults, PeerAddr, Timers, Variation, Variations};
 
 /// Sessions the simulated board keeps at once.
 pub const SESSIONS: usize = 8;
@@ -45,7 +45,8 @@ pub fn parse_hex(s: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
-/// The default configuration of the simulated board: demo credentials, no faults.
+/// The default configuration of the simulated board: demo credentials, no faults, no
+/// variations.
 pub fn default_config() -> Config {
     let psk = parse_hex(DEFAULT_PSK_HEX).unwrap_or_default();
     Config::new(DEFAULT_IDENTITY.as_bytes(), &psk).expect("default credentials fit")

@@ -5,17 +5,20 @@ use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
-use dut_sim::{parse_hex, serve, Config, Faults, SimBoard, DEFAULT_IDENTITY, DEFAULT_PSK_HEX};
+use dut_sim::{
+    parse_hex, serve, Config, Faults, SimBoard, Variations, DEFAULT_IDENTITY, DEFAULT_PSK_HEX,
+};
 
 const USAGE: &str =
-    "usage: dut-sim [--listen ADDR] [--psk-identity ID] [--psk HEX] [--fault NAME]... [--rto-ms N]
-               [--seed HEX] [--hang-after-datagrams N]
+    "usage: dut-sim [--listen ADDR] [--psk-identity ID] [--psk HEX] [--fault NAME]...
+               [--variation NAME]... [--rto-ms N] [--seed HEX] [--hang-after-datagrams N]
 
 The reference DTLS 1.2 PSK + CoAP device (dicetest's dut-firmware core) on the host.
   --listen ADDR       UDP address to bind (default 127.0.0.1:5684)
   --psk-identity ID   PSK identity (default Client_identity)
   --psk HEX           PSK in hex (default 73656372657450534b, \"secretPSK\")
   --fault NAME        turn on a fault switch (repeatable); --fault list prints them
+  --variation NAME    turn on a legal-variation switch (repeatable); --variation list
   --rto-ms N          initial retransmission timeout (default 1000)
   --seed HEX          32-byte seed of the device's random generator
   --hang-after-datagrams N
@@ -39,6 +42,7 @@ fn run() -> Result<(), String> {
     let mut identity = DEFAULT_IDENTITY.to_string();
     let mut psk_hex = DEFAULT_PSK_HEX.to_string();
     let mut faults = Faults::default();
+    let mut variations = Variations::default();
     let mut rto: Option<u64> = None;
     let mut seed: Option<Vec<u8>> = None;
     let mut hang_after: Option<u64> = None;
@@ -59,6 +63,18 @@ fn run() -> Result<(), String> {
                 }
                 if !faults.set_by_name(&name) {
                     return Err(format!("unknown fault {name:?} (try --fault list)"));
+                }
+            }
+            "--variation" => {
+                let name = value()?;
+                if name == "list" {
+                    for n in Variations::NAMES {
+                        println!("{n}");
+                    }
+                    return Ok(());
+                }
+                if !variations.set_by_name(&name) {
+                    return Err(format!("unknown variation {name:?} (try --variation list)"));
                 }
             }
             "--rto-ms" => {
@@ -83,6 +99,7 @@ fn run() -> Result<(), String> {
     let mut config =
         Config::new(identity.as_bytes(), &psk).map_err(|e| format!("credentials: {e:?}"))?;
     config.faults = faults;
+    config.variations = variations;
     if let Some(ms) = rto {
         config.timers.initial_ms = ms;
     }
@@ -104,6 +121,10 @@ fn run() -> Result<(), String> {
     let on: Vec<&str> = config.faults.names_on().collect();
     if !on.is_empty() {
         eprintln!("dut-sim: fault switches on: {}", on.join(", "));
+    }
+    let on: Vec<&str> = config.variations.names_on().collect();
+    if !on.is_empty() {
+        eprintln!("dut-sim: legal variations on: {}", on.join(", "));
     }
     println!("dut-sim listening on {addr}");
     use std::io::Write;

@@ -262,6 +262,24 @@ pub fn load_profile_file(path: &Path) -> Result<Profile, LoadError> {
             )));
         }
     }
+    // Legal-variation switches exist only on the reference board, which dicetest builds.
+    for v in &p.variations {
+        if p.kind != "sim" {
+            return Err(bad(format!(
+                "variations: a {} profile cannot switch variations on (only sim)",
+                p.kind
+            )));
+        }
+        if !dut_sim::Variations::NAMES
+            .iter()
+            .any(|n| n.replace('-', "_") == v.replace('-', "_"))
+        {
+            return Err(bad(format!(
+                "variations: unknown switch {v:?} (known: {})",
+                dut_sim::Variations::NAMES.join(", ")
+            )));
+        }
+    }
     if !["echo", "coap", "none"].contains(&p.probe.as_str()) {
         return Err(bad(format!(
             "probe {:?} must be echo, coap or none",
@@ -385,5 +403,31 @@ mod tests {
             "kind: engine-sim\nroles: [client]\nfaults: [keep_first_cookie]\n"
         )
         .is_ok());
+    }
+
+    #[test]
+    fn variation_switches_are_known_and_only_on_the_sim_board() {
+        assert!(load(
+            "f",
+            "kind: sim\nroles: [server]\nvariations: [psk_identity_hint, no-cookie-exchange]\n"
+        )
+        .is_ok());
+        let e = load(
+            "g",
+            "kind: sim\nroles: [server]\nvariations: [no_such_variation]\n",
+        )
+        .unwrap_err();
+        assert!(
+            e.message.contains("unknown switch \"no_such_variation\"")
+                && e.message.contains("psk_identity_hint"),
+            "{}",
+            e.message
+        );
+        let e = load(
+            "h",
+            "kind: engine-sim\nroles: [server]\nvariations: [psk_identity_hint]\n",
+        )
+        .unwrap_err();
+        assert!(e.message.contains("only sim"), "{}", e.message);
     }
 }

@@ -23,7 +23,8 @@ fn addr(port: u16) -> SocketAddr {
 }
 
 impl ReferenceBoard {
-    /// A board configured from the profile: credentials, timers and fault switches.
+    /// A board configured from the profile: credentials, timers, fault and legal-variation
+    /// switches.
     pub fn from_profile(profile: &Profile, seed: u64) -> Result<Self, String> {
         let mut cfg = Config::new(profile.credentials.psk_identity.as_bytes(), &profile.psk())
             .map_err(|e| format!("{e:?}"))?;
@@ -37,6 +38,14 @@ impl ReferenceBoard {
                 return Err(format!(
                     "unknown fault switch {f:?} (known: {})",
                     dut_sim::Faults::NAMES.join(", ")
+                ));
+            }
+        }
+        for v in &profile.variations {
+            if !cfg.variations.set_by_name(v) {
+                return Err(format!(
+                    "unknown variation switch {v:?} (known: {})",
+                    dut_sim::Variations::NAMES.join(", ")
                 ));
             }
         }

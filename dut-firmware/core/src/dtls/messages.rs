@@ -8,6 +8,8 @@ pub const HELLO_REQUEST: u8 = 0;
 pub const CLIENT_HELLO: u8 = 1;
 pub const SERVER_HELLO: u8 = 2;
 pub const HELLO_VERIFY_REQUEST: u8 = 3;
+/// Sent only with the legal variation `psk_identity_hint` (RFC 4279 §2).
+pub const SERVER_KEY_EXCHANGE: u8 = 12;
 pub const SERVER_HELLO_DONE: u8 = 14;
 pub const CLIENT_KEY_EXCHANGE: u8 = 16;
 pub const FINISHED: u8 = 20;

@@ -21,7 +21,7 @@ use super::hello::{negotiate, Negotiated};
 use super::messages::{
     self, parse_psk_client_key_exchange, server_hello_body, write_message, ClientHello,
     HandshakeHeader, ServerHelloParams, CLIENT_HELLO, CLIENT_KEY_EXCHANGE, FINISHED, HELLO_REQUEST,
-    SERVER_HELLO, SERVER_HELLO_DONE,
+    SERVER_HELLO, SERVER_HELLO_DONE, SERVER_KEY_EXCHANGE,
 };
 use super::output::Output;
 use super::reassembly::{HandshakeReassembler, ReassemblyError, SESSION_REASSEMBLY_BUF};
@@ -36,17 +36,19 @@ use crate::crypto::protect::RecordContext;
 use crate::crypto::{ct_eq, RecordKeys};
 use crate::faults::{Fault, Faults};
 use crate::peer::PeerAddr;
+use crate::variations::{Variation, Variations, EARLY_RETRANSMISSION_MS, IDENTITY_HINT};
 
 /// Bytes kept of our last flight for retransmission (§4.2.4): ServerHello and
 /// ServerHelloDone, or Finished. The longest is flight 4 with both extensions the device
 /// may send, an empty renegotiation_info (RFC 5746 §3.6) and extended_master_secret (RFC
 /// 7627 §5.1), and no session id: 12 + 49 + 12 = 73 bytes; 7 bytes of margin. Only fault
 /// switches make it longer (a session id, a renegotiation's verify data, a kept
-/// HelloVerifyRequest), so a build with them has room for those.
+/// HelloVerifyRequest), and the legal variation `psk_identity_hint` (a ServerKeyExchange,
+/// 12 + 2 + 14 bytes), so a build with them has room for those.
 #[cfg(not(feature = "faults"))]
 pub const FLIGHT_BUF: usize = 80;
 #[cfg(feature = "faults")]
-pub const FLIGHT_BUF: usize = 128;
+pub const FLIGHT_BUF: usize = 160;
 
 /// What carries the decrypted application data up and the response down.
 pub trait Application {
@@ -87,6 +89,8 @@ struct Timer {
     deadline_ms: u64,
     timeout_ms: u64,
     count: u8,
+    /// Only with the `early_retransmission` variation: the next expiry is the early one.
+    early: bool,
 }
 
 /// What the caller passes down with each event.
@@ -99,6 +103,10 @@ pub struct Ctx<'a> {
 impl Ctx<'_> {
     fn faults(&self) -> &Faults {
         &self.config.faults
+    }
+
+    fn variations(&self) -> &Variations {
+        &self.config.variations
     }
 }
 
@@ -143,6 +151,11 @@ pub struct Session {
     pub crashed: bool,
     /// Only with the `accept_plaintext_records` fault: plaintext data from the handshake.
     held: HeldPlaintext,
+    /// Only with the `unknown_identity_as_decrypt_error` variation: the client named an
+    /// identity the device does not know, and the handshake goes on with a key it cannot
+    /// have until its Finished is refused.
+    #[cfg(feature = "faults")]
+    identity_unknown: bool,
 }
 
 impl core::fmt::Debug for Session {
@@ -188,6 +201,8 @@ impl Default for Session {
             peer_retransmitted: false,
             crashed: false,
             held: HeldPlaintext::default(),
+            #[cfg(feature = "faults")]
+            identity_unknown: false,
         }
     }
 }
@@ -335,20 +350,33 @@ impl Session {
         };
         let mut w = Writer::new(&mut self.flight);
         let sh_seq = self.next_send_seq;
-        let shd_seq = sh_seq.wrapping_add(1);
-        if write_message(&mut w, SERVER_HELLO, sh_seq, &body[..n]).is_err()
-            || write_message(&mut w, SERVER_HELLO_DONE, shd_seq, &[]).is_err()
-        {
+        let mut shd_seq = sh_seq.wrapping_add(1);
+        if write_message(&mut w, SERVER_HELLO, sh_seq, &body[..n]).is_err() {
+            self.free();
+            return;
+        }
+        if ctx.variations().has(Variation::PskIdentityHint) {
+            // RFC 4279 §2: ServerKeyExchange { opaque psk_identity_hint<0..2^16-1> }.
+            let mut ske = [0u8; 2 + IDENTITY_HINT.len()];
+            ske[..2].copy_from_slice(&(IDENTITY_HINT.len() as u16).to_be_bytes());
+            ske[2..].copy_from_slice(IDENTITY_HINT);
+            if write_message(&mut w, SERVER_KEY_EXCHANGE, shd_seq, &ske).is_err() {
+                self.free();
+                return;
+            }
+            shd_seq = shd_seq.wrapping_add(1);
+        }
+        if write_message(&mut w, SERVER_HELLO_DONE, shd_seq, &[]).is_err() {
             self.free();
             return;
         }
         self.flight_len = w.len();
         self.next_send_seq = shd_seq.wrapping_add(1);
-        // Both messages enter the transcript exactly as sent (unfragmented).
+        // The messages enter the transcript as if sent unfragmented (§4.2.6).
         self.transcript.update(&self.flight[..self.flight_len]);
         self.flight_kind = FlightKind::ServerHello;
         self.state = State::WaitClientKeyExchange;
-        self.resend_flight(out);
+        self.resend_flight(out, ctx.variations());
         self.start_timer(ctx);
     }
 
@@ -364,15 +392,19 @@ impl Session {
             return;
         }
         let t = ctx.config.timers.initial_ms;
+        // The `early_retransmission` variation: a first expiry soon after the flight went.
+        let early = ctx.variations().has(Variation::EarlyRetransmission);
+        let first = if early { EARLY_RETRANSMISSION_MS } else { t };
         self.timer = Some(Timer {
-            deadline_ms: ctx.now_ms.saturating_add(t),
+            deadline_ms: ctx.now_ms.saturating_add(first),
             timeout_ms: t,
             count: 0,
+            early,
         });
     }
 
-    /// Sends our current flight again, every record with a new sequence number (§4.2.4).
-    pub fn resend_flight(&mut self, out: &mut Output<'_>) {
+    /// Sends our current flight (again), every record with a new sequence number (§4.2.4).
+    pub fn resend_flight(&mut self, out: &mut Output<'_>, v: &Variations) {
         out.retarget(self.peer);
         let flight = &self.flight[..self.flight_len];
         match self.flight_kind {
@@ -381,23 +413,18 @@ impl Session {
                 out.record_with_version(&mut self.write, HANDSHAKE, DTLS1_0, flight);
             }
             FlightKind::ServerHello => {
-                // One record per handshake message, all in one datagram. RFC 6347 §4.2.3
-                // allows several messages in one record, but tinydtls (the most deployed
-                // constrained stack) rejects that, so a reference device does not rely on it.
-                let mut p = 0;
-                while p + 12 <= flight.len() {
-                    let len = 12
-                        + (usize::from(flight[p + 9]) << 16
-                            | usize::from(flight[p + 10]) << 8
-                            | usize::from(flight[p + 11]));
-                    let end = (p + len).min(flight.len());
-                    out.record(&mut self.write, HANDSHAKE, &flight[p..end]);
-                    p = end;
-                }
+                // By default one record per handshake message, all in one datagram. RFC
+                // 6347 §4.2.3 allows several messages in one record, but tinydtls (the most
+                // deployed constrained stack) rejects that, so a reference device does not
+                // rely on it (only the variation `messages_in_one_record` does it).
+                out.handshake_flight(&mut self.write, DTLS1_2, flight, v);
             }
             FlightKind::Finished => {
                 out.record(&mut self.prev_write, CHANGE_CIPHER_SPEC, &[1]);
-                out.record(&mut self.write, HANDSHAKE, flight);
+                if v.has(Variation::OneDatagramPerMessage) {
+                    out.flush();
+                }
+                out.handshake_flight(&mut self.write, DTLS1_2, flight, v);
             }
         }
     }
@@ -409,12 +436,23 @@ impl Session {
         if ctx.now_ms < t.deadline_ms {
             return;
         }
+        if t.early {
+            // The `early_retransmission` variation: one extra copy, outside the count; the
+            // timer goes on as if it had been armed when the flight was first sent.
+            self.resend_flight(out, ctx.variations());
+            t.early = false;
+            t.deadline_ms = (t.deadline_ms.saturating_sub(EARLY_RETRANSMISSION_MS))
+                .saturating_add(t.timeout_ms)
+                .max(ctx.now_ms);
+            self.timer = Some(t);
+            return;
+        }
         let timers = &ctx.config.timers;
         if t.count >= timers.max_retransmissions {
             self.free();
             return;
         }
-        self.resend_flight(out);
+        self.resend_flight(out, ctx.variations());
         t.count += 1;
         t.timeout_ms = t
             .timeout_ms
@@ -427,7 +465,12 @@ impl Session {
     /// Whether the last datagram repeated the client's previous flight and our answer to it
     /// should go again: flight 6 only for a repeated flight 5 (§4.2.4: the last flight has
     /// no timer).
-    pub fn answer_peer_retransmission(&mut self, now_ms: u64, out: &mut Output<'_>) {
+    pub fn answer_peer_retransmission(
+        &mut self,
+        now_ms: u64,
+        out: &mut Output<'_>,
+        v: &Variations,
+    ) {
         if core::mem::take(&mut self.peer_retransmitted)
             && matches!(
                 (self.state, self.flight_kind),
@@ -435,11 +478,12 @@ impl Session {
                     | (State::WaitClientKeyExchange, FlightKind::ServerHello)
             )
         {
-            self.resend_flight(out);
+            self.resend_flight(out, v);
             // Back to WAITING with a fresh timer (§4.2.4, Figure 3): the timer does not
             // fire right after an answer already went out.
             if let Some(t) = &mut self.timer {
                 t.deadline_ms = now_ms.saturating_add(t.timeout_ms);
+                t.early = false;
             }
         }
     }
@@ -453,6 +497,21 @@ impl Session {
     fn fatal(&mut self, out: &mut Output<'_>, description: u8) {
         self.send_alert(out, alert::FATAL, description);
         self.free();
+    }
+
+    /// The `alerts_where_optional` variation, for the device: a record of this peer that
+    /// cannot be used ends the association with a fatal alert (RFC 6347 §4.1.2.7).
+    pub fn abort(&mut self, out: &mut Output<'_>, description: u8) {
+        self.fatal(out, description);
+    }
+
+    /// Whether the client named an identity the device does not know and the handshake
+    /// went on to hide it (`unknown_identity_as_decrypt_error`).
+    fn identity_unknown(&self) -> bool {
+        #[cfg(feature = "faults")]
+        return self.identity_unknown;
+        #[cfg(not(feature = "faults"))]
+        false
     }
 
     /// One record from this session's peer.
@@ -502,6 +561,15 @@ impl Session {
                         keys.open(&rc, fragment)
                     };
                     let Some(range) = opened else {
+                        if self.identity_unknown() {
+                            // RFC 4279 §2: the unknown identity is refused as a wrong key.
+                            self.fatal(out, alert::DECRYPT_ERROR);
+                            return;
+                        }
+                        if ctx.variations().has(Variation::AlertsWhereOptional) {
+                            self.fatal(out, alert::BAD_RECORD_MAC);
+                            return;
+                        }
                         self.end_on_unreadable_record(ctx);
                         return;
                     };
@@ -646,7 +714,7 @@ impl Session {
             CHANGE_CIPHER_SPEC => {
                 // RFC 5246 §7.1: a single byte of value 1.
                 if payload != [1] {
-                    if epoch > 0 {
+                    if epoch > 0 || ctx.variations().has(Variation::AlertsWhereOptional) {
                         self.fatal(out, alert::DECODE_ERROR);
                     }
                     return;
@@ -709,6 +777,11 @@ impl Session {
             if let Some(resp) = app_buf.get(..n) {
                 out.retarget(self.peer);
                 out.record(&mut self.write, APPLICATION_DATA, resp);
+                if ctx.variations().has(Variation::ClosesAfterAnswer) {
+                    // An echo-once program: one answer, then close (RFC 5246 §7.2.1).
+                    self.send_alert(out, alert::WARNING, alert::CLOSE_NOTIFY);
+                    self.free();
+                }
             }
         }
     }
@@ -770,7 +843,7 @@ impl Session {
         let mut rest = payload;
         while !rest.is_empty() {
             let Ok((hh, body, r)) = messages::next_fragment(rest) else {
-                if epoch > 0 {
+                if epoch > 0 || ctx.variations().has(Variation::AlertsWhereOptional) {
                     self.fatal(out, alert::DECODE_ERROR);
                 }
                 return;
@@ -842,6 +915,11 @@ impl Session {
     fn unknown_identity_alert(&self, ctx: &Ctx<'_>) -> u8 {
         if ctx.faults().has(Fault::WrongAlertForUnknownIdentity) {
             alert::HANDSHAKE_FAILURE
+        } else if ctx
+            .variations()
+            .has(Variation::UnknownIdentityAsDecryptError)
+        {
+            alert::DECRYPT_ERROR // RFC 4279 §2's other choice
         } else {
             alert::UNKNOWN_PSK_IDENTITY
         }
@@ -884,17 +962,31 @@ impl Session {
             return;
         };
         // RFC 4279 §2: an identity the server does not know ends the handshake with
-        // unknown_psk_identity.
-        if identity != ctx.config.identity() {
+        // unknown_psk_identity (or, with a variation, goes on with a key the client cannot
+        // have: its Finished will not authenticate, and gets decrypt_error).
+        let mut unknown_key = [0u8; 16];
+        let psk = if identity == ctx.config.identity() {
+            ctx.config.psk()
+        } else if ctx
+            .variations()
+            .has(Variation::UnknownIdentityAsDecryptError)
+        {
+            out.rng.fill(&mut unknown_key);
+            #[cfg(feature = "faults")]
+            {
+                self.identity_unknown = true;
+            }
+            &unknown_key
+        } else {
             let d = self.unknown_identity_alert(ctx);
             self.fatal(out, d);
             return;
-        }
+        };
         self.transcript_add(CLIENT_KEY_EXCHANGE, message_seq, body);
         // RFC 7627 §3: the session hash covers the messages up to ClientKeyExchange.
         let session_hash: [u8; 32] = self.transcript.clone().finalize().into();
         let mut pms = [0u8; MAX_PREMASTER_LEN];
-        let n = psk_premaster(ctx.config.psk(), &mut pms);
+        let n = psk_premaster(psk, &mut pms);
         self.master = master_secret(
             &pms[..n],
             self.extended_master_secret,
@@ -903,6 +995,7 @@ impl Session {
             &self.server_random,
         );
         pms.fill(0);
+        unknown_key.fill(0);
         self.pending = RecordKeys::derive(
             self.suite,
             &self.master,
@@ -920,7 +1013,8 @@ impl Session {
         let hash: [u8; 32] = self.transcript.clone().finalize().into();
         let expected = verify_data(&self.master, true, &hash);
         // RFC 5246 §7.4.9: a wrong verify_data ends the handshake with decrypt_error.
-        if !ct_eq(body, &expected) && !ctx.faults().has(Fault::SkipFinishedCheck) {
+        let wrong = !ct_eq(body, &expected) || self.identity_unknown();
+        if wrong && !ctx.faults().has(Fault::SkipFinishedCheck) {
             self.fatal(out, alert::DECRYPT_ERROR);
             return;
         }
@@ -961,7 +1055,7 @@ impl Session {
         self.timer = None;
         self.state = State::Connected;
         self.last_active_ms = ctx.now_ms;
-        self.resend_flight(out);
+        self.resend_flight(out, ctx.variations());
     }
 
     /// A ClientHello on a connected association: renegotiation. Refused with a warning

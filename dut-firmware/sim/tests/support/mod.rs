@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 
 use dicetest::engine::{Config as EngineConfig, Connection, Event};
 use dicetest::time::Instant;
-use dut_sim::{default_config, Config, Faults, SimBoard};
+use dut_sim::{default_config, Config, Faults, SimBoard, Variations};
 
 pub const PSK_ID: &[u8] = b"Client_identity";
 pub const PSK: &[u8] = b"secretPSK";
@@ -19,6 +19,12 @@ pub fn client_addr() -> SocketAddr {
 pub fn board_with(faults: Faults) -> SimBoard {
     let mut c: Config = default_config();
     c.faults = faults;
+    SimBoard::new(c)
+}
+
+pub fn board_varying(variations: Variations) -> SimBoard {
+    let mut c: Config = default_config();
+    c.variations = variations;
     SimBoard::new(c)
 }
 
