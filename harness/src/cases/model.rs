@@ -239,6 +239,10 @@ pub struct Expect {
     pub verdict: Option<String>,
     /// Inside `one_of`: why that verdict.
     pub reason: Option<String>,
+    /// Inside `one_of`: this outcome settles the case (an allowed refusal after which the
+    /// later steps have nothing left to judge): they are skipped, except `liveness` steps.
+    #[serde(default)]
+    pub end_case: bool,
 }
 
 /// A flood of ClientHellos (the `flood` step). What it judges: every answer to a flood

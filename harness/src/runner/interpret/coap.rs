@@ -35,6 +35,13 @@ impl Interpreter<'_> {
         m.options.sort_by_key(|(num, _)| *num);
         self.conn.send_application_data(&m.encode());
         self.flush();
+        if mtype == MessageType::Confirmable {
+            let epoch = self.conn.record_layer().write_epoch();
+            self.coap_timer
+                .start(self.link.now(), m.encode(), RecordOverrides::default(), epoch);
+        } else {
+            self.coap_timer.stop();
+        }
         let s = m.summary();
         self.last_coap = Some(m);
         StepOutcome::pass(format!("sent {s} {}", c.uri))

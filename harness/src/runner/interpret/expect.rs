@@ -49,8 +49,18 @@ impl Interpreter<'_> {
         if e.connected.is_some() {
             return self.expect_connected(deadline, within, notes);
         }
+        let started = self.link.now();
         loop {
+            // A loss the case made on purpose during this wait: the DUT's retransmission
+            // is due within `within` of the loss, not of the step's start.
+            let deadline = match self.dropped_at {
+                Some(t) if t >= started => deadline.max(t + within),
+                _ => deadline,
+            };
             let Some(o) = self.next_observation(deadline) else {
+                if self.dropped_at.is_some_and(|t| t >= started && t + within > deadline) {
+                    continue;
+                }
                 return StepOutcome::fail(format!(
                     "expected {}, got nothing within {within:?}{}",
                     expectation_name(e),
@@ -143,6 +153,9 @@ impl Interpreter<'_> {
                     .clone()
                     .map(|r| format!("{what}: {r}"))
                     .unwrap_or_else(|| format!("{what}, one of the allowed outcomes"));
+                if a.end_case {
+                    self.ended = true;
+                }
                 return StepOutcome { verdict, reason };
             }
             let Some(o) = obs else {
@@ -305,6 +318,7 @@ impl Interpreter<'_> {
     /// Whether `o` satisfies `e` (and its `match` fields).
     pub(super) fn matches(&self, e: &Expect, o: &Observed) -> Result<(), String> {
         let record = o.record;
+        let prev = o.prev_message_seq;
         let o = &o.what;
         if let Some(want) = &e.message {
             let Observation::Handshake { name, .. } = o else {
@@ -365,7 +379,16 @@ impl Interpreter<'_> {
             self.check_coap(c, &m)?;
         }
         for (field, want) in &e.r#match {
-            let got = field_value(o, record, field)
+            // How far this message's message_seq is from the DUT's previous message
+            // (1: the next number, §4.2.2), whatever optional messages came between.
+            let step = match (field.as_str(), o, prev) {
+                ("message_seq_step", Observation::Handshake { message_seq, .. }, Some(p)) => {
+                    Some(Var::Number(u64::from(message_seq.wrapping_sub(p))))
+                }
+                _ => None,
+            };
+            let got = step
+                .or_else(|| field_value(o, record, field))
                 .ok_or_else(|| format!("{} has no field {field}", o.describe()))?;
             let want = self.resolve(want)?;
             if got != want {

@@ -25,8 +25,10 @@ impl Interpreter<'_> {
         self.observations.clear();
         self.seen_records.clear();
         self.seen_messages.clear();
+        self.last_message_seq = None;
         self.current_record = None;
         self.rtx.stop();
+        self.coap_timer.stop();
         self.last_client_hello = None;
     }
 

@@ -75,6 +75,9 @@ pub struct Observed {
     /// (RFC 6347 §4.2.4) or a datagram the path duplicated (§4.1.2.6). An expectation
     /// takes it when it asks for exactly that; otherwise it is noted and passed over.
     pub repeat: bool,
+    /// The message_seq of the DUT's previous new handshake message in this association,
+    /// for `message_seq_step` (§4.2.2: each message takes the next number).
+    pub prev_message_seq: Option<u16>,
 }
 
 impl Observed {
@@ -176,6 +179,11 @@ pub struct Interpreter<'a> {
     /// What the DUT sent in this association, to tell a repeat from a new message.
     seen_records: std::collections::HashSet<(u16, u64, u8)>,
     seen_messages: std::collections::HashSet<(u8, u16, Vec<u8>)>,
+    last_message_seq: Option<u16>,
+    current_record_repeat: bool,
+    /// A confirmable CoAP request waiting for its answer: repeated on CoAP's own timer
+    /// (RFC 7252 §4.2), as any CoAP client does, so a lost request never decides a verdict.
+    coap_timer: CoapTimer,
     /// The harness's own retransmission timer for the flight a script sent (RFC 6347
     /// §4.2.4): a conforming peer sends its flight again when no answer comes.
     rtx: HarnessTimer,
@@ -183,6 +191,13 @@ pub struct Interpreter<'a> {
     harness_retransmits: bool,
     /// How often the harness retransmitted on its timer in this case (for reasons).
     rtx_sent: u32,
+    /// A `one_of` outcome with `end_case` settled the case: later steps but liveness are
+    /// skipped.
+    ended: bool,
+    /// When a `drop` step last took a datagram of the DUT's: the loss the case is about
+    /// happened, so waits for the DUT's own retransmission count from here and the harness
+    /// stops repeating its flight (that would hide the DUT's timer).
+    dropped_at: Option<Instant>,
     /// The last ClientHello a `send` step built and how, to answer a HelloVerifyRequest
     /// the case did not script (the DUT may ask for a cookie, §4.2.1).
     last_client_hello: Option<(ClientHello, SendOptions)>,
@@ -251,9 +266,14 @@ impl<'a> Interpreter<'a> {
             current_record: None,
             seen_records: Default::default(),
             seen_messages: Default::default(),
+            last_message_seq: None,
+            current_record_repeat: false,
+            coap_timer: CoapTimer::default(),
             rtx: HarnessTimer::default(),
             harness_retransmits: true,
             rtx_sent: 0,
+            ended: false,
+            dropped_at: None,
             last_client_hello: None,
             captures: Vec::new(),
             vars: HashMap::new(),
@@ -297,6 +317,13 @@ impl<'a> Interpreter<'a> {
                 ));
                 decided_by = Some((i + 1, line));
                 break;
+            }
+            if self.ended && s.value.liveness.is_none() {
+                self.trace.push(format!(
+                    "   step {} (line {line}): skipped — an earlier outcome settled the case",
+                    i + 1
+                ));
+                continue;
             }
             let out = self.step(&s.value);
             self.trace.push(format!(
@@ -421,6 +448,13 @@ impl<'a> Interpreter<'a> {
         if r.direction == Direction::Received {
             self.last_record_seq = r.header.sequence_number;
             self.current_record = Some(r.header);
+            self.current_record_repeat = r.dropped.is_none()
+                && self.seen_records.len() < 100_000
+                && !self.seen_records.insert((
+                    r.header.epoch,
+                    r.header.sequence_number,
+                    r.header.content_type.get_u8(),
+                ));
             match &r.dropped {
                 // Not lost: read once the DUT's ChangeCipherSpec arrives.
                 None | Some(DropReason::BufferedForNextEpoch) => {}
@@ -458,13 +492,9 @@ impl<'a> Interpreter<'a> {
     /// Queues what the DUT sent, marked as a repeat when it is one.
     fn observe(&mut self, what: Observation) {
         let record = self.current_record;
-        let record_repeat = record.is_some_and(|h| {
-            !matches!(what, Observation::Unreadable { .. })
-                && !self
-                    .seen_records
-                    .insert((h.epoch, h.sequence_number, h.content_type.get_u8()))
-                && self.seen_records.len() < 100_000
-        });
+        // Several messages may share a record: the record is a repeat or not as a whole.
+        let record_repeat =
+            self.current_record_repeat && !matches!(what, Observation::Unreadable { .. });
         let message_repeat = match &what {
             Observation::Handshake {
                 message,
@@ -477,10 +507,16 @@ impl<'a> Interpreter<'a> {
             )),
             _ => false,
         };
+        let repeat = record_repeat || message_repeat;
+        let prev_message_seq = self.last_message_seq;
+        if let (false, Observation::Handshake { message_seq, .. }) = (repeat, &what) {
+            self.last_message_seq = Some(*message_seq);
+        }
         let o = Observed {
             what,
             record,
-            repeat: record_repeat || message_repeat,
+            repeat,
+            prev_message_seq,
         };
         // Our flight was answered, or the DUT repeats its own: ours was lost (§4.2.4).
         if o.repeat {
@@ -490,6 +526,13 @@ impl<'a> Interpreter<'a> {
             }
         } else if !matches!(o.what, Observation::Unreadable { .. }) {
             self.rtx.stop();
+        }
+        // Any answer on the association ends the request's repeats.
+        if matches!(
+            o.what,
+            Observation::ApplicationData(_) | Observation::Alert { .. }
+        ) {
+            self.coap_timer.stop();
         }
         self.observations.push_back(o);
     }
@@ -534,12 +577,34 @@ impl<'a> Interpreter<'a> {
             if now >= deadline {
                 return None;
             }
+            if let Some((bytes, record, epoch)) = self.coap_timer.due(now) {
+                // A request belongs to the epoch it was sent in (RFC 7252 §9.1.1: a
+                // response must come in the same epoch); once keys changed it is not
+                // repeated in the new one.
+                if epoch != self.conn.record_layer().write_epoch() {
+                    self.coap_timer.stop();
+                    continue;
+                }
+                self.conn.send_application_data_with(&bytes, &record);
+                self.flush();
+                if self.trace.len() < MAX_TRACE_LINES {
+                    self.trace.push(format!(
+                        "{:>10} -> the harness repeated its confirmable CoAP request (no answer within its timer; RFC 7252 §4.2)",
+                        format!("{now:?}")
+                    ));
+                }
+                continue;
+            }
             if self.rtx.due(now) {
                 self.rtx.backoff(now);
                 self.retransmit_ours("no answer within the timer");
                 continue;
             }
-            let wake = [self.conn.poll_timeout(), self.rtx.deadline()]
+            let wake = [
+                self.conn.poll_timeout(),
+                self.rtx.deadline(),
+                self.coap_timer.deadline(),
+            ]
                 .into_iter()
                 .flatten()
                 .fold(deadline, Instant::min);
@@ -548,6 +613,9 @@ impl<'a> Interpreter<'a> {
                     self.capture(true, &d, self.drop_next > 0);
                     if self.drop_next > 0 {
                         self.drop_next -= 1;
+                        self.dropped_at = Some(self.link.now());
+                        // The DUT answered; from here its own timer is under test.
+                        self.rtx.stop();
                         self.trace.push(format!(
                             "{:>10} <- (datagram of {} bytes dropped on purpose)",
                             format!("{:?}", self.link.now()),
@@ -724,5 +792,52 @@ impl HarnessTimer {
         }
         self.backoff(now);
         true
+    }
+}
+
+/// CoAP's retransmission of a confirmable request (RFC 7252 §4.2, §4.8: ACK_TIMEOUT 2 s,
+/// doubled each time, MAX_RETRANSMIT 4), sent again in a new record with the same
+/// deviations as the first.
+#[derive(Clone, Debug, Default)]
+struct CoapTimer {
+    pending: Option<(Vec<u8>, RecordOverrides, u16)>,
+    next: Option<Instant>,
+    interval: Duration,
+    sent: u32,
+}
+
+impl CoapTimer {
+    const ACK_TIMEOUT: Duration = Duration::from_secs(2);
+    const MAX_RETRANSMIT: u32 = 4;
+
+    fn start(&mut self, now: Instant, bytes: Vec<u8>, record: RecordOverrides, epoch: u16) {
+        self.pending = Some((bytes, record, epoch));
+        self.interval = Self::ACK_TIMEOUT;
+        self.next = Some(now + self.interval);
+        self.sent = 0;
+    }
+
+    fn stop(&mut self) {
+        self.pending = None;
+        self.next = None;
+    }
+
+    fn deadline(&self) -> Option<Instant> {
+        self.next
+    }
+
+    /// The request to send again, if its timer fired.
+    fn due(&mut self, now: Instant) -> Option<(Vec<u8>, RecordOverrides, u16)> {
+        if !self.next.is_some_and(|t| now >= t) {
+            return None;
+        }
+        self.sent += 1;
+        if self.sent >= Self::MAX_RETRANSMIT {
+            self.next = None;
+        } else {
+            self.interval *= 2;
+            self.next = Some(now + self.interval);
+        }
+        self.pending.clone()
     }
 }

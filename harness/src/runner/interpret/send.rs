@@ -238,6 +238,11 @@ impl Interpreter<'_> {
                 };
                 self.last_probe = Some(data.clone());
                 self.conn.send_application_data_with(&data, &record);
+                if self.profile.probe == "coap" {
+                    let epoch = self.conn.record_layer().write_epoch();
+                    self.coap_timer
+                        .start(self.link.now(), data, record.clone(), epoch);
+                }
                 None
             }
             "ApplicationData" => {
