@@ -181,12 +181,34 @@ fn main() {
         .collect();
     let all: Vec<&Row> = TABLE.iter().filter(|r| r.not_in_all.is_none()).collect();
     sets.push(("all".to_string(), varied_profile("all", &all)));
+    // Pairs not yet able to pass, listed with the reason (never hidden): they must still
+    // fail, so the list cannot go stale.
+    let gaps: Vec<(String, String)> =
+        std::fs::read_to_string(root().join("suites/able-to-pass-gaps.txt"))
+            .unwrap_or_default()
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .filter_map(|l| {
+                let mut w = l.split_whitespace();
+                Some((w.next()?.to_string(), w.next()?.to_string()))
+            })
+            .collect();
     for (label, profile) in sets {
         for case in cases.iter().cloned() {
             let p = profile.clone();
+            let listed = gaps.contains(&(label.clone(), case.case.id.clone()));
             trials.push(Trial::test(
                 format!("able_to_pass::{label}::{}", case.case.id),
-                move || judge(&case, &p),
+                move || match (judge(&case, &p), listed) {
+                    (Ok(()), false) | (Err(_), true) => Ok(()),
+                    (Err(e), false) => Err(e),
+                    (Ok(()), true) => Err(format!(
+                        "{} now passes under this variation: remove it from suites/able-to-pass-gaps.txt",
+                        case.case.id
+                    )
+                    .into()),
+                },
             ));
         }
     }

@@ -37,8 +37,12 @@ impl Interpreter<'_> {
         self.flush();
         if mtype == MessageType::Confirmable {
             let epoch = self.conn.record_layer().write_epoch();
-            self.coap_timer
-                .start(self.link.now(), m.encode(), RecordOverrides::default(), epoch);
+            self.coap_timer.start(
+                self.link.now(),
+                m.encode(),
+                RecordOverrides::default(),
+                epoch,
+            );
         } else {
             self.coap_timer.stop();
         }

@@ -58,7 +58,10 @@ impl Interpreter<'_> {
                 _ => deadline,
             };
             let Some(o) = self.next_observation(deadline) else {
-                if self.dropped_at.is_some_and(|t| t >= started && t + within > deadline) {
+                if self
+                    .dropped_at
+                    .is_some_and(|t| t >= started && t + within > deadline)
+                {
                     continue;
                 }
                 return StepOutcome::fail(format!(

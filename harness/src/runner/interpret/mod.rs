@@ -605,9 +605,9 @@ impl<'a> Interpreter<'a> {
                 self.rtx.deadline(),
                 self.coap_timer.deadline(),
             ]
-                .into_iter()
-                .flatten()
-                .fold(deadline, Instant::min);
+            .into_iter()
+            .flatten()
+            .fold(deadline, Instant::min);
             match self.link.recv(wake) {
                 Some(d) => {
                     self.capture(true, &d, self.drop_next > 0);
@@ -828,7 +828,7 @@ impl CoapTimer {
 
     /// The request to send again, if its timer fired.
     fn due(&mut self, now: Instant) -> Option<(Vec<u8>, RecordOverrides, u16)> {
-        if !self.next.is_some_and(|t| now >= t) {
+        if self.next.is_none_or(|t| now < t) {
             return None;
         }
         self.sent += 1;
