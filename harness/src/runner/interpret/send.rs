@@ -296,7 +296,8 @@ impl Interpreter<'_> {
         }
         self.conn.flush();
         let sent = self.flush_path(s.withhold, s.duplicate.unwrap_or(0));
-        if msg.is_some() || name == "ChangeCipherSpec" {
+        // A withheld datagram has not gone out: nothing waits for an answer to it yet.
+        if (msg.is_some() || name == "ChangeCipherSpec") && !s.withhold {
             self.arm_harness_timer();
         }
         if let Some(k) = &s.keep_datagram {
