@@ -74,6 +74,15 @@ fi
 # ---------------------------------------------------------------- Bouncy Castle
 say "bouncy castle peer: $("$ROOT/peers/bc/build.sh")"
 
+# ---------------------------------------------------------------- Mbed TLS (C, Debian libmbedtls-dev)
+"$ROOT/peers/mbedtls/build.sh" "$BUILD"
+
+# ---------------------------------------------------------------- pion/dtls (Go, Debian packages, offline)
+"$ROOT/peers/pion/build.sh" "$BUILD"
+
+# ---------------------------------------------------------------- wolfSSL (C, from crates.io wolfssl-sys; GPL: a separate process)
+"$ROOT/peers/wolfssl/build.sh" "$BUILD"
+
 # ---------------------------------------------------------------- summary
 say "installed peers:"
 ver_or_missing() { # name, command...
@@ -93,6 +102,7 @@ tinydtls_version() { # the test programs print "dtls-server v0.8.6 -- ..." on ba
     out="$("$1" -Z 2>&1 || true)"
     sed -n 's/.* v\([^ ]*\) --.*/tinydtls \1/p' <<<"$out"
 }
+pion_version() { [ -x "$BIN/pion-peer" ] && echo "pion/dtls $(pkg_version golang-github-pion-dtls.v2-dev)"; }
 tshark_version() { local out; out="$(tshark --version 2>/dev/null)"; grep -m1 '^TShark' <<<"$out"; }
 status=0
 ver_or_missing openssl        openssl version                 || status=1
@@ -104,4 +114,7 @@ ver_or_missing java           java -version                   || status=1
 ver_or_missing bouncycastle   pkg_version libbctls-java       || status=1
 ver_or_missing tinydtls-server tinydtls_version "$BIN/tinydtls-server" || status=1
 ver_or_missing tinydtls-client tinydtls_version "$BIN/tinydtls-client" || status=1
+ver_or_missing mbedtls        "$BIN/mbedtls-peer" version      || status=1
+ver_or_missing pion           pion_version                    || status=1
+ver_or_missing wolfssl        "$BIN/wolfssl-peer" version      || status=1
 exit "$status"

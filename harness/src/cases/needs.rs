@@ -38,6 +38,36 @@ pub fn max_requests_per_association(case: &Case) -> u32 {
     most
 }
 
+/// The time the case spends waiting on purpose against a DUT that behaves as the case
+/// hopes: its `wait` steps, its `silence` expectations, and the silence of a `one_of` whose
+/// first (preferred) outcome is silence. No run of the case can be shorter; what a run takes
+/// beyond it is the DUT's answers and the harness's retransmission timers.
+pub fn required_wait(case: &Case, timers: &crate::dut::profile::Timers) -> std::time::Duration {
+    let d = |s: &str| {
+        super::DurationSpec::parse(s)
+            .map(|d| d.resolve(timers))
+            .unwrap_or_default()
+    };
+    case.steps
+        .iter()
+        .map(|s| {
+            let s = &s.value;
+            let mut t = s.wait.as_deref().map(d).unwrap_or_default();
+            if let Some(e) = &s.expect {
+                if let Some(q) = &e.silence {
+                    t += d(q);
+                }
+                if let Some(first) = e.one_of.as_ref().and_then(|a| a.first()) {
+                    if let Some(q) = &first.silence {
+                        t += d(q);
+                    }
+                }
+            }
+            t
+        })
+        .sum()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -62,6 +92,15 @@ mod tests {
             "  - handshake: default\n  - send: Probe\n    keep_datagram: first\n  - expect: { probe_reply: true }\n  - replay: $first\n  - expect: { silence: 2s }\n",
         );
         assert_eq!(max_requests_per_association(&c), 2);
+    }
+
+    #[test]
+    fn required_waits_are_the_waits_and_the_hoped_for_silences() {
+        let c = case(
+            "  - handshake: default\n  - wait: 1s\n  - expect: { silence: 2 x initial_retransmit }\n  - expect:\n      one_of:\n        - silence: 2s\n        - alert: any\n  - expect:\n      one_of:\n        - alert: any\n        - silence: 5s\n",
+        );
+        let t = crate::dut::profile::Timers::default();
+        assert_eq!(required_wait(&c, &t), std::time::Duration::from_secs(5));
     }
 
     #[test]

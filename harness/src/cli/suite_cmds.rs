@@ -476,7 +476,9 @@ pub fn run(a: RunArgs) -> i32 {
             eprint!("{}", progress_bar(done, total));
         }
     };
+    let wall = std::time::Instant::now();
     let mut results = run_all(&cases, &profile, &opts, &root(), &mut on_result);
+    let wall = wall.elapsed();
     for r in &mut results {
         let name = if r.run > 1 {
             format!("evidence/{}-run{}.txt", r.id, r.run)
@@ -511,6 +513,23 @@ pub fn run(a: RunArgs) -> i32 {
         summary.not_applicable,
         a.out.join("report.json").display()
     );
+    // Where the time went: the figure a benchmark prints (ci/bench-suite), next to the
+    // least the cases' own waits allow.
+    let required: std::time::Duration = cases
+        .iter()
+        .map(|c| crate::cases::needs::required_wait(&c.case, &profile.timers))
+        .sum::<std::time::Duration>()
+        * a.repeat.max(1);
+    if let Some(slow) = results.iter().max_by_key(|r| r.duration_ms) {
+        println!(
+            "time: {:.1} s on {} lane(s); slowest case {} ({:.1} s); the cases' own waits add up to {:.1} s",
+            wall.as_secs_f64(),
+            a.jobs,
+            slow.id,
+            slow.duration_ms as f64 / 1000.0,
+            required.as_secs_f64()
+        );
+    }
     let worse: Vec<&crate::runner::CaseResult> = results
         .iter()
         .filter(|r| !r.as_expected && r.expected_deviation.is_none())

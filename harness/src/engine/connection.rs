@@ -576,7 +576,7 @@ impl Connection {
             && r.plaintext.is_some()
         {
             r.plaintext = None;
-            r.dropped = Some(super::record::DropReason::UnknownEpoch {
+            r.dropped = Some(super::record::DropReason::EarlierEpoch {
                 epoch,
                 current: self.records.read_epoch(),
             });

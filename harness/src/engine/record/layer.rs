@@ -17,6 +17,8 @@ pub enum DropReason {
     Malformed { offset: usize, error: DecodeError },
     #[error("epoch {epoch} is not one we hold keys for (current read epoch {current})")]
     UnknownEpoch { epoch: u16, current: u16 },
+    #[error("epoch {epoch} is over: the association moved to epoch {current} and an earlier epoch's record could be injected by anyone on the path (RFC 6347 §4.1)")]
+    EarlierEpoch { epoch: u16, current: u16 },
     #[error("record failed authentication: {0}")]
     AuthenticationFailed(String),
     #[error("replayed record (epoch {epoch}, sequence number {seq})")]

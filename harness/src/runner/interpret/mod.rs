@@ -61,6 +61,9 @@ pub enum Observation {
         epoch: u16,
         length: u16,
         why: String,
+        /// From an epoch the association has left: a late retransmission of the
+        /// handshake's last flights, or an injection; judged as a repeat.
+        earlier_epoch: bool,
     },
 }
 
@@ -122,6 +125,7 @@ impl Observation {
                 epoch,
                 length,
                 why,
+                ..
             } => format!(
                 "a record the harness cannot read ({}, epoch {epoch}, {length} bytes: {why})",
                 ContentType::from(*content_type)
@@ -463,6 +467,7 @@ impl<'a> Interpreter<'a> {
                     epoch: r.header.epoch,
                     length: r.header.length,
                     why: why.to_string(),
+                    earlier_epoch: matches!(why, DropReason::EarlierEpoch { .. }),
                 }),
             }
         }
@@ -507,7 +512,14 @@ impl<'a> Interpreter<'a> {
             )),
             _ => false,
         };
-        let repeat = record_repeat || message_repeat;
+        let earlier_epoch = matches!(
+            what,
+            Observation::Unreadable {
+                earlier_epoch: true,
+                ..
+            }
+        );
+        let repeat = record_repeat || message_repeat || earlier_epoch;
         let prev_message_seq = self.last_message_seq;
         if let (false, Observation::Handshake { message_seq, .. }) = (repeat, &what) {
             self.last_message_seq = Some(*message_seq);
