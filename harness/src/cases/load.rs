@@ -540,7 +540,10 @@ pub fn validate(file: &Path, case: &Case) -> Vec<LoadError> {
     let mut c = Checker {
         file,
         errors: Vec::new(),
-        vars: BTreeSet::new(),
+        vars: crate::cases::model::BUILTIN_VARIABLES
+            .iter()
+            .map(|(n, _)| n.to_string())
+            .collect(),
     };
     let id_ok = !case.id.is_empty()
         && case

@@ -156,6 +156,13 @@ pub struct Step {
     pub checks: bool,
 }
 
+/// Variables the harness keeps by itself, usable as `$name` from the first step (name,
+/// meaning), for the loader, `explain` and the docs.
+pub const BUILTIN_VARIABLES: &[(&str, &str)] = &[(
+    "sent_record_seq",
+    "the record sequence number of the harness's latest handshake record (the copy a DUT answers, whether or not it was a retransmission)",
+)];
+
 /// A YAML value used in overrides.
 pub type Value = serde_json::Value;
 

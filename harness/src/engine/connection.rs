@@ -120,6 +120,9 @@ pub struct Connection {
     pub last_client_hello: Option<dicetest_wire::ClientHello>,
     /// This handshake is an abbreviated one (session resumption).
     pub resumed: bool,
+    /// Per message_seq, the header of the record that carried the message's first
+    /// fragment (bounded).
+    first_fragment_records: std::collections::BTreeMap<u16, dicetest_wire::RecordHeader>,
 }
 
 impl Connection {
@@ -159,6 +162,7 @@ impl Connection {
             peer_finished_ok: None,
             last_client_hello: None,
             resumed: false,
+            first_fragment_records: Default::default(),
         }
     }
 
@@ -432,6 +436,12 @@ impl Connection {
         }
     }
 
+    /// The header of the record that carried the first fragment of the peer's message
+    /// `message_seq`, once seen.
+    pub fn first_fragment_record(&self, message_seq: u16) -> Option<dicetest_wire::RecordHeader> {
+        self.first_fragment_records.get(&message_seq).copied()
+    }
+
     /// How many messages (and ChangeCipherSpecs) the current flight holds for
     /// retransmission.
     pub fn flight_len(&self) -> usize {
@@ -611,7 +621,7 @@ impl Connection {
         match r.header.content_type {
             ContentType::Handshake => {
                 self.last_handshake_record_seq = r.header.sequence_number;
-                self.handle_handshake_payload(now, epoch, &plaintext)
+                self.handle_handshake_payload(now, r.header, &plaintext)
             }
             ContentType::ChangeCipherSpec => self.handle_change_cipher_spec(now, epoch),
             ContentType::Alert => {
@@ -679,12 +689,27 @@ impl Connection {
         }
     }
 
-    fn handle_handshake_payload(&mut self, now: Instant, epoch: u16, payload: &[u8]) {
+    fn handle_handshake_payload(
+        &mut self,
+        now: Instant,
+        header: dicetest_wire::RecordHeader,
+        payload: &[u8],
+    ) {
+        let epoch = header.epoch;
         let frags = match HandshakeFragment::read_all(payload) {
             Ok(f) => f,
             Err(_) => return, // malformed: dropped (§4.1.2.7); the trace shows it
         };
         for f in frags {
+            // The record that carried a message's first bytes is the one RFC 6347 §4.2.1
+            // numbers ("the initial ServerHello"), whichever record completed it.
+            if f.header.fragment_offset == 0 {
+                if self.first_fragment_records.len() >= 64 {
+                    self.first_fragment_records.clear();
+                }
+                self.first_fragment_records
+                    .insert(f.header.message_seq, header);
+            }
             // Once the peer's ChangeCipherSpec moved us to a new epoch, a message we have not
             // seen yet must come protected in it (RFC 6347 §4.1; an unencrypted Finished is
             // the "Early Finished" bug). Older-epoch copies only tell us the peer repeats

@@ -449,6 +449,15 @@ impl<'a> Interpreter<'a> {
             Direction::Sent => "->",
             Direction::Received => "<-",
         };
+        if r.direction == Direction::Sent && r.header.content_type == ContentType::Handshake {
+            // `$sent_record_seq`: the record number of the harness's latest handshake
+            // record, the one a stateless server answers with the same number (§4.2.1),
+            // whichever copy of a retransmitted ClientHello it was.
+            self.vars.insert(
+                "sent_record_seq".into(),
+                Var::Number(r.header.sequence_number),
+            );
+        }
         if r.direction == Direction::Received {
             self.last_record_seq = r.header.sequence_number;
             self.current_record = Some(r.header);
@@ -496,7 +505,13 @@ impl<'a> Interpreter<'a> {
 
     /// Queues what the DUT sent, marked as a repeat when it is one.
     fn observe(&mut self, what: Observation) {
-        let record = self.current_record;
+        let record = match &what {
+            Observation::Handshake { message_seq, .. } => self
+                .conn
+                .first_fragment_record(*message_seq)
+                .or(self.current_record),
+            _ => self.current_record,
+        };
         // Several messages may share a record: the record is a repeat or not as a whole.
         let record_repeat =
             self.current_record_repeat && !matches!(what, Observation::Unreadable { .. });
