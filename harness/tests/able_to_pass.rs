@@ -104,6 +104,11 @@ const TABLE: &[Row] = &[
         adjust: |p| p.application.closes_after_answer = true,
         not_in_all: None,
     },
+    Row {
+        variation: "one_association_at_a_time",
+        adjust: |p| p.application.one_association_at_a_time = true,
+        not_in_all: None,
+    },
 ];
 
 /// The board's profile with `rows` switched on, adjusted as a user would describe it.

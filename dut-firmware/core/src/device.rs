@@ -404,7 +404,8 @@ impl FrontDoor<'_, '_> {
                 return false;
             }
         };
-        if faults.has(Fault::OneAssociationAtATime)
+        if (faults.has(Fault::OneAssociationAtATime)
+            || variations.has(Variation::OneAssociationAtATime))
             && sessions.iter().any(|s| !s.is_free() && s.peer != peer)
         {
             return false; // busy with another peer: no answer at all

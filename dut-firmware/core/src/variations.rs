@@ -124,6 +124,12 @@ variations! {
     /// 5246 §7.2.1 lets either side close at any time. A profile of this device says
     /// `application.closes_after_answer`.
     ClosesAfterAnswer = "closes_after_answer",
+    /// Serve one peer at a time: while any association exists, ClientHellos from other
+    /// addresses get no answer (a serial demo server, like s_server and gnutls-serv).
+    /// Application behaviour, not a protocol rule; a profile of this device says
+    /// `application.one_association_at_a_time`. (The fault of the same name is this
+    /// behaviour on a device whose profile does not say so.)
+    OneAssociationAtATime = "one_association_at_a_time",
 }
 
 /// The PSK identity hint sent with `psk_identity_hint` (RFC 4279 §2: UTF-8, informational).

@@ -492,6 +492,35 @@ fn closes_after_answer() {
     );
 }
 
+// ---- one_association_at_a_time ---------------------------------------------------------
+
+/// What a second client's first ClientHello gets while a first one is connected.
+fn second_client_answer(v: Variations) -> Vec<u8> {
+    let mut net = Net::new(board(v), client(54));
+    assert!(net.handshake());
+    let mut other = client(55);
+    other.start(net.now());
+    let hello = other.poll_transmit().expect("a ClientHello");
+    let from: std::net::SocketAddr = "127.0.0.1:40002".parse().unwrap();
+    let answers: Vec<Vec<u8>> = net
+        .board
+        .handle_datagram(net.now_ms, from, &hello)
+        .into_iter()
+        .map(|x| x.1)
+        .collect();
+    plain_handshake_types(&answers)
+}
+
+#[test]
+fn one_association_at_a_time() {
+    assert_eq!(second_client_answer(off()), vec![3], "a HelloVerifyRequest");
+    assert_eq!(
+        second_client_answer(with("one_association_at_a_time")),
+        Vec::<u8>::new(),
+        "a serial server does not answer while busy"
+    );
+}
+
 // ---- all together ----------------------------------------------------------------------
 
 #[test]

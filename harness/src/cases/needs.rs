@@ -38,6 +38,29 @@ pub fn max_requests_per_association(case: &Case) -> u32 {
     most
 }
 
+/// Whether the case opens a new association (`new_client`, `handshake`) while an earlier
+/// one it started by hand is still unfinished: a server that serves one association at a
+/// time cannot take part. (A closing `liveness` check adapts at run time instead.)
+pub fn opens_association_while_one_is_unfinished(case: &Case) -> bool {
+    let mut unfinished = false;
+    for s in &case.steps {
+        let s = &s.value;
+        if (s.new_client.is_some() || s.handshake.is_some()) && unfinished {
+            return true;
+        }
+        if s.handshake.is_some() {
+            unfinished = s.outcome.as_deref() == Some("failure");
+        }
+        if s.liveness.is_some() || s.expect.as_ref().is_some_and(|e| e.connected.is_some()) {
+            unfinished = false;
+        }
+        if s.send.as_deref() == Some("ClientHello") {
+            unfinished = true;
+        }
+    }
+    false
+}
+
 /// The time the case spends waiting on purpose against a DUT that behaves as the case
 /// hopes: its `wait` steps, its `silence` expectations, and the silence of a `one_of` whose
 /// first (preferred) outcome is silence. No run of the case can be shorter; what a run takes
@@ -101,6 +124,18 @@ mod tests {
         );
         let t = crate::dut::profile::Timers::default();
         assert_eq!(required_wait(&c, &t), std::time::Duration::from_secs(5));
+    }
+
+    #[test]
+    fn abandoned_handshakes_then_a_new_client_need_concurrent_associations() {
+        let c = case(
+            "  - send: ClientHello\n  - expect: { message: HelloVerifyRequest }\n  - new_client: true\n  - handshake: default\n",
+        );
+        assert!(opens_association_while_one_is_unfinished(&c));
+        let c = case(
+            "  - send: ClientHello\n  - expect: { message: HelloVerifyRequest }\n  - liveness: true\n",
+        );
+        assert!(!opens_association_while_one_is_unfinished(&c));
     }
 
     #[test]

@@ -425,11 +425,11 @@ impl Connection {
     /// close_notify (RFC 5246 §7.2.1); the association ends.
     pub fn close(&mut self) {
         if !self.is_finished() {
-            self.send_alert(
-                AlertLevel::Warning,
-                AlertDescription::CloseNotify,
-                &RecordOverrides::default(),
-            );
+            let fresh = RecordOverrides {
+                sequence_number: Some(self.records.fresh_write_seq()),
+                ..Default::default()
+            };
+            self.send_alert(AlertLevel::Warning, AlertDescription::CloseNotify, &fresh);
             self.timer.stop();
             self.state = State::Closed;
             self.emit(Event::Closed);

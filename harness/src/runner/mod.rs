@@ -89,6 +89,13 @@ pub fn applicability(case: &LoadedCase, profile: &Profile) -> Option<String> {
             "the case sends {requests} requests on one association, and the application ends an association after its first answer (profile: application.closes_after_answer)"
         ));
     }
+    if profile.application.one_association_at_a_time
+        && crate::cases::needs::opens_association_while_one_is_unfinished(&case.case)
+    {
+        return Some(
+            "the case opens a new association while one it started is unfinished, and the server serves one association at a time (profile: application.one_association_at_a_time)".into(),
+        );
+    }
     None
 }
 

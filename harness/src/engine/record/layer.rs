@@ -85,6 +85,9 @@ pub struct RecordLayer {
     /// Deliver records the replay window would discard (a script observes every record; see
     /// `ReceivedRecord::replayed`).
     deliver_replays: bool,
+    /// Per epoch, the highest sequence number any record we sent carried (a script may
+    /// have chosen one above the counter).
+    highest_sent: BTreeMap<u16, u64>,
 }
 
 impl RecordLayer {
@@ -102,11 +105,24 @@ impl RecordLayer {
             next_read: None,
             next_epoch_buffer: Vec::new(),
             deliver_replays: false,
+            highest_sent: BTreeMap::new(),
         }
     }
 
     pub fn set_deliver_replays(&mut self, on: bool) {
         self.deliver_replays = on;
+    }
+
+    /// A sequence number for the current write epoch that no record we sent has carried
+    /// or gone past: for the harness's own housekeeping (close_notify) after a script
+    /// chose high numbers, so the peer's replay window does not discard it (§4.1.2.6).
+    pub fn fresh_write_seq(&self) -> u64 {
+        let e = self.write_epoch;
+        let next = self.write.get(&e).map(|w| w.next_seq).unwrap_or(0);
+        self.highest_sent
+            .get(&e)
+            .map(|h| next.max(h + 1))
+            .unwrap_or(next)
     }
 
     pub fn version(&self) -> ProtocolVersion {
@@ -307,6 +323,8 @@ impl RecordLayer {
                 }
             }
         }
+        let highest = self.highest_sent.entry(header_epoch).or_insert(seq);
+        *highest = (*highest).max(seq);
         let header = RecordHeader {
             content_type,
             version,

@@ -202,6 +202,7 @@ impl Interpreter<'_> {
                 Observation::Handshake { name, .. } if name == "Finished" && !o.repeat => {
                     return match self.conn.peer_finished_ok {
                         Some(true) => {
+                            self.handshake_done = true;
                             StepOutcome::pass("the DUT's Finished verifies: handshake complete")
                         }
                         _ => StepOutcome::fail(

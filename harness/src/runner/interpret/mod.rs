@@ -188,6 +188,12 @@ pub struct Interpreter<'a> {
     /// A confirmable CoAP request waiting for its answer: repeated on CoAP's own timer
     /// (RFC 7252 §4.2), as any CoAP client does, so a lost request never decides a verdict.
     coap_timer: CoapTimer,
+    /// The DUT ended the current association (a fatal alert or close_notify).
+    dut_ended: bool,
+    /// This association's handshake was begun, and completed (both Finished verified),
+    /// whoever drove it.
+    handshake_begun: bool,
+    handshake_done: bool,
     /// The harness's own retransmission timer for the flight a script sent (RFC 6347
     /// §4.2.4): a conforming peer sends its flight again when no answer comes.
     rtx: HarnessTimer,
@@ -273,6 +279,9 @@ impl<'a> Interpreter<'a> {
             last_message_seq: None,
             current_record_repeat: false,
             coap_timer: CoapTimer::default(),
+            dut_ended: false,
+            handshake_begun: false,
+            handshake_done: false,
             rtx: HarnessTimer::default(),
             harness_retransmits: true,
             rtx_sent: 0,
@@ -553,6 +562,11 @@ impl<'a> Interpreter<'a> {
             }
         } else if !matches!(o.what, Observation::Unreadable { .. }) {
             self.rtx.stop();
+        }
+        if let Observation::Alert { level, description } = &o.what {
+            if *level == AlertLevel::Fatal || *description == AlertDescription::CloseNotify {
+                self.dut_ended = true;
+            }
         }
         // Any answer on the association ends the request's repeats.
         if matches!(

@@ -114,6 +114,7 @@ impl Interpreter<'_> {
         let msg = match name {
             "ClientHello" => match self.build_client_hello(&s.with) {
                 Ok(ch) => {
+                    self.handshake_begun = true;
                     self.last_client_hello = Some((ch.clone(), opts.clone()));
                     Some(HandshakeMessage::ClientHello(ch))
                 }
