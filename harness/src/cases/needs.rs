@@ -38,6 +38,21 @@ pub fn max_requests_per_association(case: &Case) -> u32 {
     most
 }
 
+/// Whether the case must see the DUT take application data (a `send: Probe`, or an
+/// expectation of its answer): a DUT whose profile offers no way to see it (`probe: none`,
+/// a demo server that neither echoes nor answers) cannot take part.
+pub fn needs_probe(case: &Case) -> bool {
+    case.steps.iter().any(|s| {
+        s.value.send.as_deref() == Some("Probe")
+            || s.value.expect.as_ref().is_some_and(|e| {
+                e.probe_reply.is_some()
+                    || e.one_of
+                        .as_ref()
+                        .is_some_and(|a| a.iter().any(|x| x.probe_reply.is_some()))
+            })
+    })
+}
+
 /// Whether the case opens a new association (`new_client`, `handshake`) while an earlier
 /// one it started by hand is still unfinished: a server that serves one association at a
 /// time cannot take part. (A closing `liveness` check adapts at run time instead.)

@@ -89,6 +89,11 @@ pub fn applicability(case: &LoadedCase, profile: &Profile) -> Option<String> {
             "the case sends {requests} requests on one association, and the application ends an association after its first answer (profile: application.closes_after_answer)"
         ));
     }
+    if profile.probe == "none" && crate::cases::needs::needs_probe(&case.case) {
+        return Some(
+            "the case must see the DUT take application data, and the profile offers no way to see it (probe: none)".into(),
+        );
+    }
     if profile.application.one_association_at_a_time
         && crate::cases::needs::opens_association_while_one_is_unfinished(&case.case)
     {

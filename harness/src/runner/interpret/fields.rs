@@ -118,6 +118,8 @@ pub(super) fn expectation_name(e: &Expect) -> String {
     } else if let Some(a) = &e.alert {
         if a == "any" {
             "an alert".to_string()
+        } else if a.starts_with(['a', 'e', 'i', 'o', 'u']) {
+            format!("an {a} alert")
         } else {
             format!("a {a} alert")
         }
