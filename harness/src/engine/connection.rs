@@ -580,12 +580,13 @@ impl Connection {
         // (RFC 6347 §4.1): otherwise anyone on the path could inject plaintext alerts or
         // handshake messages. A lost flight 6 is still noticed through the epoch-1 Finished
         // of the peer's repeated flight 5.
+        let mut stale_plaintext = r.unread_plaintext.take();
         if self.autopilot
             && self.state == State::Connected
             && epoch < self.records.read_epoch()
             && r.plaintext.is_some()
         {
-            r.plaintext = None;
+            stale_plaintext = r.plaintext.take().filter(|_| !r.decrypted);
             r.dropped = Some(super::record::DropReason::EarlierEpoch {
                 epoch,
                 current: self.records.read_epoch(),
@@ -605,6 +606,9 @@ impl Connection {
                 decrypted: false,
                 dropped: r.dropped,
             }));
+            if let Some(p) = stale_plaintext {
+                self.report_without_acting(epoch, r.header.content_type, &p);
+            }
             return;
         };
         let mut summary = summarize_payload(r.header.content_type, &plaintext);
@@ -775,6 +779,54 @@ impl Connection {
             while let Some(m) = self.reassembler.pop_complete() {
                 self.handle_handshake_message(now, epoch, m.msg_type, m.message_seq, &m.body);
             }
+        }
+    }
+
+    /// What a plaintext record the association must not act on said (an epoch-0 record
+    /// once connected, §4.1): reported to the caller, who judges the peer, and nothing
+    /// more. Whole handshake messages, alerts and ChangeCipherSpec only.
+    fn report_without_acting(&mut self, epoch: u16, ct: ContentType, plaintext: &[u8]) {
+        match ct {
+            ContentType::Handshake => {
+                // Fragments are put together within the record (a message spread over
+                // several such records is seen in the trace only).
+                let mut parts = Reassembler::new(ReassemblyLimits::default());
+                parts.expect_any_first();
+                for f in HandshakeFragment::read_all(plaintext).unwrap_or_default() {
+                    let _ = parts.insert(FragmentIn {
+                        msg_type: f.header.msg_type.get_u8(),
+                        length: f.header.length,
+                        message_seq: f.header.message_seq,
+                        fragment_offset: f.header.fragment_offset,
+                        fragment_length: f.header.fragment_length,
+                        body: &f.body,
+                    });
+                }
+                while let Some(m) = parts.pop_complete() {
+                    if let Ok(message) = HandshakeMessage::read_body(
+                        HandshakeType::from(m.msg_type),
+                        &m.body,
+                        &self.parse_context(),
+                    ) {
+                        self.emit(Event::HandshakeMessage {
+                            epoch,
+                            message_seq: m.message_seq,
+                            message,
+                        });
+                    }
+                }
+            }
+            ContentType::Alert => {
+                if let Ok(a) = Alert::from_bytes(plaintext) {
+                    self.emit(Event::Alert {
+                        epoch,
+                        level: a.level,
+                        description: a.description,
+                    });
+                }
+            }
+            ContentType::ChangeCipherSpec => self.emit(Event::ChangeCipherSpec { epoch }),
+            _ => {}
         }
     }
 

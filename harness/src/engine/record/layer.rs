@@ -45,6 +45,9 @@ pub struct ReceivedRecord {
     /// Delivered although its sequence number was already received in its epoch (only
     /// when the layer delivers replays).
     pub replayed: bool,
+    /// A plaintext (epoch 0) record dropped as a replay: its bytes, so a caller who judges
+    /// the peer can still see what it said.
+    pub unread_plaintext: Option<Vec<u8>>,
 }
 
 /// Changes a script may make to a record we send.
@@ -199,6 +202,7 @@ impl RecordLayer {
             decrypted: false,
             dropped: Some(reason),
             replayed: false,
+            unread_plaintext: None,
         };
         // RFC 6347 §4.1: DTLS versions are 0xFEFF (1.0) and 0xFEFD (1.2). Anything else in a
         // record header is not DTLS; the record is dropped.
@@ -227,11 +231,20 @@ impl RecordLayer {
             });
         };
         let seq = header.sequence_number;
+        let plain = state.protection.is_none();
+        let with_bytes = |mut r: ReceivedRecord| {
+            if plain {
+                r.unread_plaintext = Some(record.fragment.clone());
+            }
+            r
+        };
         let replayed = match state.replay_window.check(seq) {
             ReplayVerdict::Fresh => false,
             _ if self.deliver_replays => true,
-            ReplayVerdict::Duplicate => return dropped(DropReason::Replayed { epoch, seq }),
-            ReplayVerdict::TooOld => return dropped(DropReason::TooOld { epoch, seq }),
+            ReplayVerdict::Duplicate => {
+                return with_bytes(dropped(DropReason::Replayed { epoch, seq }))
+            }
+            ReplayVerdict::TooOld => return with_bytes(dropped(DropReason::TooOld { epoch, seq })),
         };
         let (plaintext, decrypted) = match &state.protection {
             None => (record.fragment, false),
@@ -256,6 +269,7 @@ impl RecordLayer {
             decrypted,
             dropped: None,
             replayed,
+            unread_plaintext: None,
         }
     }
 

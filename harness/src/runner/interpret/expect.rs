@@ -275,6 +275,21 @@ impl Interpreter<'_> {
                 "{name}{detail}: optional before ServerHelloDone (RFC 5246 §7.3, RFC 4279 §2)"
             )));
         }
+        // The answer to a ClientHello the case sent beside the data it waits for (a new
+        // handshake from the address of an association, §4.2.8): the cookie exchange may
+        // begin while the old association carries data.
+        let wants_data = wanted
+            .iter()
+            .any(|e| e.probe_reply.is_some() || e.coap.is_some() || e.application_data.is_some());
+        if name == "HelloVerifyRequest"
+            && wants_data
+            && self.dut_role == DutRole::Server
+            && self.last_client_hello.is_some()
+        {
+            return Some(Allowed::Note(
+                "HelloVerifyRequest answering our ClientHello (RFC 6347 §4.2.1)".into(),
+            ));
+        }
         // A server may ask for a cookie (RFC 6347 §4.2.1): a conforming client answers it.
         if name == "HelloVerifyRequest"
             && wants("ServerHello")

@@ -478,8 +478,12 @@ impl<'a> Interpreter<'a> {
                     r.header.content_type.get_u8(),
                 ));
             match &r.dropped {
-                // Not lost: read once the DUT's ChangeCipherSpec arrives.
+                // Not lost: read once the DUT's ChangeCipherSpec arrives; or an earlier
+                // epoch's plaintext, whose content the engine reports without acting on it.
                 None | Some(DropReason::BufferedForNextEpoch) => {}
+                Some(DropReason::EarlierEpoch { epoch: 0, .. })
+                | Some(DropReason::Replayed { epoch: 0, .. })
+                | Some(DropReason::TooOld { epoch: 0, .. }) => {}
                 Some(why) => self.observe(Observation::Unreadable {
                     content_type: r.header.content_type.get_u8(),
                     epoch: r.header.epoch,
