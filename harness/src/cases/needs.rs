@@ -69,7 +69,20 @@ pub fn opens_association_while_one_is_unfinished(case: &Case) -> bool {
         if s.liveness.is_some() || s.expect.as_ref().is_some_and(|e| e.connected.is_some()) {
             unfinished = false;
         }
-        if s.send.as_deref() == Some("ClientHello") {
+        // Once the DUT sent its ServerHello it holds the association (a cookie exchange
+        // alone keeps no state, RFC 6347 §4.2.1).
+        let names_server_hello = |e: &crate::cases::model::Expect| {
+            e.message.as_deref() == Some("ServerHello")
+                || e.flight
+                    .as_ref()
+                    .is_some_and(|f| f.iter().any(|m| m == "ServerHello"))
+        };
+        if s.expect.as_ref().is_some_and(|e| {
+            names_server_hello(e)
+                || e.one_of
+                    .as_ref()
+                    .is_some_and(|a| a.iter().any(names_server_hello))
+        }) {
             unfinished = true;
         }
     }
@@ -145,6 +158,13 @@ mod tests {
     fn abandoned_handshakes_then_a_new_client_need_concurrent_associations() {
         let c = case(
             "  - send: ClientHello\n  - expect: { message: HelloVerifyRequest }\n  - new_client: true\n  - handshake: default\n",
+        );
+        assert!(
+            !opens_association_while_one_is_unfinished(&c),
+            "a cookie exchange keeps no state"
+        );
+        let c = case(
+            "  - send: ClientHello\n  - expect: { flight: [ServerHello, ServerHelloDone] }\n  - new_client: true\n  - handshake: default\n",
         );
         assert!(opens_association_while_one_is_unfinished(&c));
         let c = case(

@@ -7,7 +7,10 @@ impl Interpreter<'_> {
     pub(super) fn new_connection(&mut self, autopilot: bool) {
         // End an established association politely first: serial servers (gnutls-serv,
         // s_server) serve the next client only once the previous one has closed.
-        if self.conn.is_connected() || self.handshake_done {
+        if (self.conn.is_connected() || self.handshake_done)
+            && !self.harness_ended
+            && !self.dut_ended
+        {
             self.conn.close();
             self.flush();
         }
@@ -31,6 +34,7 @@ impl Interpreter<'_> {
         self.coap_timer.stop();
         self.last_client_hello = None;
         self.dut_ended = false;
+        self.harness_ended = false;
         self.handshake_begun = false;
         self.handshake_done = false;
     }
@@ -74,7 +78,6 @@ impl Interpreter<'_> {
             cfg.session_cache = Some(self.session_cache.clone());
         }
         self.conn = Connection::new(cfg);
-        self.handshake_begun = true;
         let now = self.link.now();
         // A harness client speaks first; a harness server waits for the DUT client.
         self.conn.start(now);
@@ -102,6 +105,7 @@ impl Interpreter<'_> {
                 .max(3 * self.profile.timers.initial_retransmit_ms),
         );
         let mut last_flight_at: Option<Instant> = None;
+        self.engine_driving = true;
         while !self.conn.is_connected() && !self.conn.is_finished() && self.link.now() < deadline {
             let mut until = deadline;
             if want_failure {
@@ -138,6 +142,7 @@ impl Interpreter<'_> {
                 None => {}
             }
         }
+        self.engine_driving = false;
         // Handshake messages seen while the autopilot drove are not for later steps.
         self.observations.retain(|o| {
             !matches!(

@@ -190,8 +190,13 @@ pub struct Interpreter<'a> {
     coap_timer: CoapTimer,
     /// The DUT ended the current association (a fatal alert or close_notify).
     dut_ended: bool,
-    /// This association's handshake was begun, and completed (both Finished verified),
-    /// whoever drove it.
+    /// The harness ended the association itself (a fatal alert or close_notify): it sends
+    /// nothing more on it, as a conforming peer would not (RFC 5246 §7.2).
+    harness_ended: bool,
+    /// A `handshake` step's autopilot is driving the association.
+    engine_driving: bool,
+    /// The DUT began this association's handshake (it sent a ServerHello), and it completed
+    /// (both Finished verified), whoever drove it.
     handshake_begun: bool,
     handshake_done: bool,
     /// The harness's own retransmission timer for the flight a script sent (RFC 6347
@@ -280,6 +285,8 @@ impl<'a> Interpreter<'a> {
             current_record_repeat: false,
             coap_timer: CoapTimer::default(),
             dut_ended: false,
+            harness_ended: false,
+            engine_driving: false,
             handshake_begun: false,
             handshake_done: false,
             rtx: HarnessTimer::default(),
@@ -567,6 +574,11 @@ impl<'a> Interpreter<'a> {
         } else if !matches!(o.what, Observation::Unreadable { .. }) {
             self.rtx.stop();
         }
+        // A server that sent its ServerHello holds state for the association (before it,
+        // a cookie exchange keeps none, §4.2.1).
+        if !o.repeat && o.message_name() == Some("ServerHello") {
+            self.handshake_begun = true;
+        }
         if let Observation::Alert { level, description } = &o.what {
             if *level == AlertLevel::Fatal || *description == AlertDescription::CloseNotify {
                 self.dut_ended = true;
@@ -677,6 +689,11 @@ impl<'a> Interpreter<'a> {
                 }
             }
             self.flush();
+            // A handshake the engine drives is over once the engine gave up: no need to
+            // wait out the rest of the step's window.
+            if self.engine_driving && self.conn.is_finished() && self.observations.is_empty() {
+                return None;
+            }
         }
     }
 

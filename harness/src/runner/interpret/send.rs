@@ -114,7 +114,6 @@ impl Interpreter<'_> {
         let msg = match name {
             "ClientHello" => match self.build_client_hello(&s.with) {
                 Ok(ch) => {
-                    self.handshake_begun = true;
                     self.last_client_hello = Some((ch.clone(), opts.clone()));
                     Some(HandshakeMessage::ClientHello(ch))
                 }
@@ -273,6 +272,9 @@ impl Interpreter<'_> {
                     return StepOutcome::error(format!("unknown alert {desc:?}"));
                 };
                 self.conn.send_alert(level, d, &record);
+                if level == AlertLevel::Fatal || d == AlertDescription::CloseNotify {
+                    self.harness_ended = true;
+                }
                 None
             }
             "Record" => {
