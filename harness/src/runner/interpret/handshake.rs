@@ -29,6 +29,7 @@ impl Interpreter<'_> {
         self.seen_records.clear();
         self.seen_messages.clear();
         self.last_message_seq = None;
+        self.seen_ccs_epochs.clear();
         self.current_record = None;
         self.rtx.stop();
         self.coap_timer.stop();

@@ -184,6 +184,7 @@ pub struct Interpreter<'a> {
     seen_records: std::collections::HashSet<(u16, u64, u8)>,
     seen_messages: std::collections::HashSet<(u8, u16, Vec<u8>)>,
     last_message_seq: Option<u16>,
+    seen_ccs_epochs: std::collections::HashSet<u16>,
     current_record_repeat: bool,
     /// A confirmable CoAP request waiting for its answer: repeated on CoAP's own timer
     /// (RFC 7252 §4.2), as any CoAP client does, so a lost request never decides a verdict.
@@ -282,6 +283,7 @@ impl<'a> Interpreter<'a> {
             seen_records: Default::default(),
             seen_messages: Default::default(),
             last_message_seq: None,
+            seen_ccs_epochs: Default::default(),
             current_record_repeat: false,
             coap_timer: CoapTimer::default(),
             dut_ended: false,
@@ -545,6 +547,9 @@ impl<'a> Interpreter<'a> {
                 *message_seq,
                 message.encode_body(),
             )),
+            // One ChangeCipherSpec per epoch change: another in the same epoch is the
+            // DUT repeating its flight (§4.2.4).
+            Observation::ChangeCipherSpec { epoch } => !self.seen_ccs_epochs.insert(*epoch),
             _ => false,
         };
         let earlier_epoch = matches!(
