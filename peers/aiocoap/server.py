@@ -5,7 +5,8 @@ DTLSSocket, which wraps tinydtls), for dicetest's shipped profile `aiocoap-serve
 Resources: /light (text/plain "on" or "off"; GET reads it, PUT of "on"/"off" sets it and
 answers 2.04, any other payload 4.00) and aiocoap's own /.well-known/core (RFC 6690).
 
-    server.py --port PORT --pskfile FILE      FILE holds one line "identity:hexkey"
+    server.py --port PORT --pskfile FILE      FILE holds one line "identity:hexkey";
+                                              coaps is served on PORT + 1 (aiocoap's rule)
 
 The key is read from a file so that it never shows in a process listing. Prints
 "READY <port>" once bound.
@@ -34,6 +35,9 @@ class Light(resource.Resource):
         return aiocoap.Message(payload=self.state, content_format=0)
 
     async def render_put(self, request):
+        # The resource takes text/plain only (RFC 7252 §5.10.3: 4.15 for another format).
+        if request.opt.content_format not in (None, 0):
+            return aiocoap.Message(code=aiocoap.UNSUPPORTED_CONTENT_FORMAT)
         if request.payload not in (b"on", b"off"):
             return aiocoap.Message(code=aiocoap.BAD_REQUEST)
         self.state = request.payload
@@ -66,7 +70,7 @@ async def main(args):
         bind=("127.0.0.1", args.port),
         server_credentials=credentials(args.pskfile),
     )
-    print(f"READY {args.port}", flush=True)
+    print(f"READY {args.port + 1}", flush=True)
     await asyncio.get_running_loop().create_future()
 
 
