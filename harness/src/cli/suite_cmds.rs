@@ -138,6 +138,41 @@ pub fn check(a: CheckArgs) -> i32 {
             }
         }
     }
+    // An interop description's breaking pair names shipped profiles that can play it.
+    for (c, file) in &interop {
+        let Some(pair) = &c.able_to_fail else {
+            continue;
+        };
+        for (role, name) in [("client", &pair.client), ("server", &pair.server)] {
+            let why = match profiles.iter().find(|p| &p.name == name) {
+                None => Some(format!(
+                    "able_to_fail {role} {name:?} is no profile in {}",
+                    a.profiles.display()
+                )),
+                Some(p) if role == "server" && p.start.is_none() => Some(format!(
+                    "able_to_fail server {name} cannot be started as a server"
+                )),
+                Some(p)
+                    if role == "client"
+                        && p.client_start.is_none()
+                        && p.interop.coap_client.is_none()
+                        && p.interop.resume_client.is_none() =>
+                {
+                    Some(format!("able_to_fail client {name} has no client command"))
+                }
+                Some(_) => None,
+            };
+            if let Some(message) = why {
+                errors.push(crate::cases::LoadError {
+                    file: file.clone(),
+                    line: 1,
+                    column: 1,
+                    message,
+                    hint: None,
+                });
+            }
+        }
+    }
     for e in &errors {
         eprintln!("{e}");
     }

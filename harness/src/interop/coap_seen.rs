@@ -13,6 +13,8 @@ pub struct CoapSeen {
     pub other_requests: Vec<String>,
     /// The response carrying the request's token.
     pub response: Option<CoapMessage>,
+    /// Responses to no request of the client's (another token), summarised for the reason.
+    pub other_responses: Vec<String>,
 }
 
 /// `/a/b` from a message's Uri-Path options (RFC 7252 §6.5).
@@ -57,8 +59,14 @@ impl CoapSeen {
         let Ok(m) = CoapMessage::parse(data) else {
             return;
         };
-        if m.code.class() >= 2 && m.token == req.token {
+        if m.code.class() < 2 {
+            return;
+        }
+        if m.token == req.token {
             self.response = Some(m);
+        } else if self.other_responses.len() < 8 {
+            self.other_responses
+                .push(format!("{} with token {:?}", m.code, hex::encode(&m.token)));
         }
     }
 }
@@ -118,6 +126,7 @@ mod tests {
         s.from_server(&msg(MessageType::Acknowledgement, 0, &[], &[], b""));
         s.from_server(&msg(MessageType::Confirmable, 0x44, &[1], &[], b""));
         assert!(s.response.is_none());
+        assert_eq!(s.other_responses, ["2.04 with token \"01\""]);
         s.from_server(&msg(MessageType::Confirmable, 0x44, &[9, 9], &[], b""));
         assert_eq!(s.response.map(|r| r.code), Some(Code(0x44)));
     }

@@ -9,5 +9,6 @@ pub mod relay;
 pub mod session;
 pub mod suite_seen;
 
-pub use model::{load_interop_dir, InteropCase};
-pub use session::run_session;
+pub use judge::{Check, Judgement};
+pub use model::{load_interop_dir, AbleToFail, InteropCase};
+pub use session::{run_session, run_session_judged};

@@ -50,6 +50,34 @@ pub struct InteropCase {
     pub outcome: String,
     /// How long the session may take (default 30s).
     pub within: Option<String>,
+    /// The pair that shows this description able to fail: real implementations started
+    /// from their profiles, one of which breaks the requirement the description checks.
+    /// The able-to-fail self-test (harness/tests/interop_able_to_fail.rs) runs it and
+    /// asserts the verdict and the judge's check that decided it. A description without
+    /// one is listed, with the reason, in suites/interop/able-to-fail-gaps.txt.
+    pub able_to_fail: Option<AbleToFail>,
+}
+
+/// A client × server pair under which a description must give `verdict`, decided by
+/// `check` (suites/interop/README.md).
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AbleToFail {
+    /// The client's profile, by the name of a shipped one (profiles/).
+    pub client: String,
+    /// The server's profile, by the name of a shipped one (profiles/).
+    pub server: String,
+    /// The verdict the pair must give (default fail).
+    #[serde(default = "default_fail")]
+    pub verdict: String,
+    /// The judge's check that must decide it: the one about this description's
+    /// requirement (followable, no_handshake, handshake, suite, extended_master_secret,
+    /// coap_request, coap_response, coap_code, resumption, data, echo).
+    pub check: crate::interop::judge::Check,
+}
+
+fn default_fail() -> String {
+    "fail".into()
 }
 
 fn default_text() -> String {
@@ -95,6 +123,17 @@ pub struct Impairments {
 
 /// What is wrong with a description that parsed, if anything.
 fn invalid(c: &InteropCase) -> Option<String> {
+    if let Some(a) = &c.able_to_fail {
+        if crate::runner::Verdict::parse(&a.verdict).is_none() {
+            return Some(format!(
+                "able_to_fail verdict {:?} is not one of pass, fail, inconclusive, error, not_applicable",
+                a.verdict
+            ));
+        }
+        if a.client.trim().is_empty() || a.server.trim().is_empty() {
+            return Some("able_to_fail names no client or no server profile".into());
+        }
+    }
     if let Some(s) = &c.suite {
         if dicetest_crypto::suite_by_name(s).is_none() {
             return Some(format!(

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use super::coap_seen::CoapSeen;
-use super::judge::{judge, Seen};
+use super::judge::{judge, Check, Impaired, Seen};
 use super::model::InteropCase;
 use super::plan::plan;
 use super::relay::Relay;
@@ -22,6 +22,18 @@ pub fn run_session(
     server: &Profile,
     root: &Path,
 ) -> CaseResult {
+    run_session_judged(case, file, client, server, root).0
+}
+
+/// Like [`run_session`], with the judge's check that decided the verdict (none when the
+/// pair does not apply or could not be set up).
+pub fn run_session_judged(
+    case: &InteropCase,
+    file: &Path,
+    client: &Profile,
+    server: &Profile,
+    root: &Path,
+) -> (CaseResult, Option<Check>) {
     let started = Instant::now();
     let mut r = CaseResult {
         id: case.id.clone(),
@@ -56,27 +68,35 @@ pub fn run_session(
     };
     let plan = match plan(case, client, server) {
         Ok(p) => p,
-        Err(why) => return judged(r, Verdict::NotApplicable, why),
+        Err(why) => return (judged(r, Verdict::NotApplicable, why), None),
     };
     if client.credentials.psk_hex != server.credentials.psk_hex
         || client.credentials.psk_identity != server.credentials.psk_identity
     {
-        return judged(
-            r,
-            Verdict::Error,
-            "the two profiles do not share credentials".into(),
+        return (
+            judged(
+                r,
+                Verdict::Error,
+                "the two profiles do not share credentials".into(),
+            ),
+            None,
         );
     }
     let srv = match DutProcess::start(server, root) {
         Ok(p) => p,
-        Err(e) => return judged(r, Verdict::Error, format!("server setup failed: {e}")),
+        Err(e) => {
+            return (
+                judged(r, Verdict::Error, format!("server setup failed: {e}")),
+                None,
+            )
+        }
     };
     let mut relay = match Relay::new(
         SocketAddr::from(([127, 0, 0, 1], srv.port)),
         case.impair.clone(),
     ) {
         Ok(x) => x,
-        Err(e) => return judged(r, Verdict::Error, format!("relay: {e}")),
+        Err(e) => return (judged(r, Verdict::Error, format!("relay: {e}")), None),
     };
     let mut client_profile = client.clone();
     if let Some(h) = &case.client_psk_hex {
@@ -87,7 +107,12 @@ pub fn run_session(
     let extra: Vec<(&str, String)> = plan.extra.iter().map(|(k, v)| (*k, v.clone())).collect();
     let mut cli = match DutProcess::start_client_with(&client_profile, root, relay.port(), &extra) {
         Ok(p) => p,
-        Err(e) => return judged(r, Verdict::Error, format!("client setup failed: {e}")),
+        Err(e) => {
+            return (
+                judged(r, Verdict::Error, format!("client setup failed: {e}")),
+                None,
+            )
+        }
     };
     // One monitor per association of the client; a later one inherits the sessions the
     // earlier ones saw established, to follow a resumption.
@@ -103,6 +128,8 @@ pub fn run_session(
         ..Default::default()
     };
     let mut coap = CoapSeen::default();
+    // Per association: the ServerHello repeated the offered session id (a resumption).
+    let mut resuming: Vec<bool> = Vec::new();
     // Bounded like a suite case's evidence: an implementation that never stops sending
     // cannot make the trace or capture grow without limit (the monitor still sees all).
     let mut captured_bytes = 0usize;
@@ -141,6 +168,24 @@ pub fn run_session(
                     dropped: d.action.starts_with("dropped"),
                 });
             }
+            // What the relay did to the path: the last datagram it dropped or held back,
+            // and what each end sent after it (a held one goes out after the next
+            // datagram it forwards).
+            if d.action.starts_with("dropped") || d.action == "held back" {
+                seen.last_impaired = Some(Impaired {
+                    number: d.number,
+                    from_client: d.from == Side::Client,
+                    action: d.action.to_string(),
+                    still_held: d.action == "held back",
+                    ..Default::default()
+                });
+            } else if let Some(i) = seen.last_impaired.as_mut() {
+                match d.from {
+                    Side::Client => i.client_after += 1,
+                    Side::Server => i.server_after += 1,
+                }
+                i.still_held = false;
+            }
             if d.action.starts_with("dropped") {
                 continue;
             }
@@ -172,6 +217,21 @@ pub fn run_session(
                     MonitorEvent::Resumption { known } => {
                         seen.resumptions_offered += 1;
                         seen.resumption_unknown |= !known;
+                        if resuming.len() <= d.association {
+                            resuming.resize(d.association + 1, false);
+                        }
+                        resuming[d.association] = true;
+                    }
+                    // A resuming ServerHello goes straight to ChangeCipherSpec and Finished
+                    // (RFC 5246 §7.3); these belong to a full handshake only.
+                    MonitorEvent::Handshake {
+                        from: Side::Server,
+                        msg_type:
+                            dicetest_wire::HandshakeType::ServerKeyExchange
+                            | dicetest_wire::HandshakeType::ServerHelloDone,
+                        ..
+                    } if resuming.get(d.association) == Some(&true) => {
+                        seen.resumed_then_full = true;
                     }
                     MonitorEvent::Alert {
                         from,
@@ -221,8 +281,10 @@ pub fn run_session(
         server.name,
         srv.log()
     );
-    let (v, why) = judge(case, &seen, &coap, limit);
-    judged(r, v, why)
+    let j = judge(case, &seen, &coap, limit);
+    r.trace
+        .push(format!("           decided by the {} check", j.check));
+    (judged(r, j.verdict, j.reason), Some(j.check))
 }
 
 /// Whether `text` occurs in `data`.
