@@ -224,9 +224,17 @@ pub fn explain(a: ExplainArgs) -> i32 {
     if let Some(amb) = &k.ambiguity {
         println!("Ambiguity:  {}", amb.trim());
     }
+    if k.harness_retransmits == Some(false) {
+        println!("Harness:    does not retransmit its flights (loss is what the case tests)");
+    }
     println!("File:       {}\n\nSteps:", c.file.display());
     for (i, s) in k.steps.iter().enumerate() {
-        println!("  {:>2}. {}", i + 1, describe_step(&s.value));
+        let checks = if s.value.checks {
+            "   <- checks the requirement"
+        } else {
+            ""
+        };
+        println!("  {:>2}. {}{checks}", i + 1, describe_step(&s.value));
     }
     EXIT_OK
 }
@@ -371,12 +379,17 @@ fn describe_expect(e: &crate::cases::Expect) -> String {
             "one of: {}",
             alts.iter()
                 .map(|a| format!(
-                    "{}{}",
+                    "{}{}{}",
                     describe_expect(a),
                     a.verdict
                         .as_ref()
                         .map(|v| format!(" [{v}]"))
-                        .unwrap_or_default()
+                        .unwrap_or_default(),
+                    if a.end_case {
+                        " (settles the case)"
+                    } else {
+                        ""
+                    }
                 ))
                 .collect::<Vec<_>>()
                 .join(" | ")
