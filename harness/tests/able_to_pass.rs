@@ -105,7 +105,7 @@ const TABLE: &[Row] = &[
         not_in_all: None,
     },
     Row {
-        variation: "one_association_at_a_time",
+        variation: "serial_server",
         adjust: |p| p.application.one_association_at_a_time = true,
         not_in_all: None,
     },

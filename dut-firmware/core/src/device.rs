@@ -404,8 +404,7 @@ impl FrontDoor<'_, '_> {
                 return false;
             }
         };
-        if (faults.has(Fault::OneAssociationAtATime)
-            || variations.has(Variation::OneAssociationAtATime))
+        if (faults.has(Fault::OneAssociationAtATime) || variations.has(Variation::SerialServer))
             && sessions.iter().any(|s| !s.is_free() && s.peer != peer)
         {
             return false; // busy with another peer: no answer at all

@@ -127,9 +127,9 @@ variations! {
     /// Serve one peer at a time: while any association exists, ClientHellos from other
     /// addresses get no answer (a serial demo server, like s_server and gnutls-serv).
     /// Application behaviour, not a protocol rule; a profile of this device says
-    /// `application.one_association_at_a_time`. (The fault of the same name is this
-    /// behaviour on a device whose profile does not say so.)
-    OneAssociationAtATime = "one_association_at_a_time",
+    /// `application.one_association_at_a_time`. (The fault one_association_at_a_time is
+    /// this behaviour on a device whose profile does not say so.)
+    SerialServer = "serial_server",
 }
 
 /// The PSK identity hint sent with `psk_identity_hint` (RFC 4279 §2: UTF-8, informational).

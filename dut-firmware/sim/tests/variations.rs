@@ -492,7 +492,7 @@ fn closes_after_answer() {
     );
 }
 
-// ---- one_association_at_a_time ---------------------------------------------------------
+// ---- serial_server ---------------------------------------------------------
 
 /// What a second client's first ClientHello gets while a first one is connected.
 fn second_client_answer(v: Variations) -> Vec<u8> {
@@ -512,10 +512,10 @@ fn second_client_answer(v: Variations) -> Vec<u8> {
 }
 
 #[test]
-fn one_association_at_a_time() {
+fn serial_server() {
     assert_eq!(second_client_answer(off()), vec![3], "a HelloVerifyRequest");
     assert_eq!(
-        second_client_answer(with("one_association_at_a_time")),
+        second_client_answer(with("serial_server")),
         Vec::<u8>::new(),
         "a serial server does not answer while busy"
     );
