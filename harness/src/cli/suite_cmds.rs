@@ -565,6 +565,7 @@ pub fn run(a: RunArgs) -> i32 {
     // least the cases' own waits allow.
     let required: std::time::Duration = cases
         .iter()
+        .filter(|c| crate::runner::applicability(c, &profile).is_none())
         .map(|c| crate::cases::needs::required_wait(&c.case, &profile.timers))
         .sum::<std::time::Duration>()
         * a.repeat.max(1);
