@@ -32,14 +32,12 @@ pub(super) fn field_value(
         message,
         message_seq,
         epoch,
-        record_seq,
         ..
     } = o
     {
         match field {
             "message_seq" => return Some(Var::Number(u64::from(*message_seq))),
-            "record.epoch" | "epoch" => return Some(Var::Number(u64::from(*epoch))),
-            "record.sequence_number" => return Some(Var::Number(*record_seq)),
+            "epoch" => return Some(Var::Number(u64::from(*epoch))),
             _ => {}
         }
         return match (message, field) {

@@ -44,7 +44,6 @@ pub enum Observation {
         message: HandshakeMessage,
         message_seq: u16,
         epoch: u16,
-        record_seq: u64,
     },
     ChangeCipherSpec {
         epoch: u16,
@@ -226,7 +225,6 @@ pub struct Interpreter<'a> {
     captured_bytes: usize,
     keylog: Vec<String>,
     drop_next: u32,
-    last_record_seq: u64,
     coap_mid: u16,
     last_coap: Option<CoapMessage>,
     last_probe: Option<Vec<u8>>,
@@ -304,7 +302,6 @@ impl<'a> Interpreter<'a> {
             captured_bytes: 0,
             keylog: Vec::new(),
             drop_next: 0,
-            last_record_seq: 0,
             coap_mid: 0x1000,
             last_coap: None,
             last_probe: None,
@@ -446,7 +443,6 @@ impl<'a> Interpreter<'a> {
                     message,
                     message_seq,
                     epoch,
-                    record_seq: self.last_record_seq,
                 },
                 Event::ChangeCipherSpec { epoch } => Observation::ChangeCipherSpec { epoch },
                 Event::Alert {
@@ -477,7 +473,6 @@ impl<'a> Interpreter<'a> {
             );
         }
         if r.direction == Direction::Received {
-            self.last_record_seq = r.header.sequence_number;
             self.current_record = Some(r.header);
             self.current_record_repeat = r.dropped.is_none()
                 && self.seen_records.len() < 100_000
