@@ -23,7 +23,11 @@ fi
 
 SEEDS="$ROOT/target/fuzz-seeds"
 rm -rf "$SEEDS"
-cargo run --quiet -p dicetest --example fuzz_seeds -- "$SEEDS"
+# Without -p, and with the features of the caller's other cargo commands (scripts/test.sh sets
+# CARGO_FEATURES), cargo resolves features as for the whole workspace and reuses what
+# `cargo test --workspace` built instead of rebuilding every dependency.
+read -r -a FEATURE_ARGS <<<"${CARGO_FEATURES:-}"
+cargo run --quiet "${FEATURE_ARGS[@]}" --example fuzz_seeds -- "$SEEDS"
 
 (cd fuzz && cargo fuzz build --sanitizer none)
 for t in "${TARGETS[@]}"; do

@@ -13,6 +13,7 @@ pub mod engine;
 pub mod farm;
 pub mod fuzz;
 pub mod interop;
+pub mod interrupt;
 pub mod io;
 pub mod monitor;
 pub mod reports;

@@ -7,7 +7,7 @@ use std::sync::Mutex;
 
 use clap::{Args, Subcommand};
 
-use super::suite_cmds::{default_suites, glob};
+use super::suite_cmds::{default_suites, select};
 use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
 use crate::cases::load_suite_dir;
 use crate::farm::lane::LaneEnd;
@@ -114,10 +114,13 @@ fn farm_run(a: RunArgs) -> i32 {
         }
         return EXIT_USAGE;
     }
-    let cases: Vec<_> = cases
-        .into_iter()
-        .filter(|c| a.cases.is_empty() || a.cases.iter().any(|g| glob(g, &c.case.id)))
-        .collect();
+    let cases = match select(&a.cases, cases, |c| &c.case.id, &a.suite) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{e}");
+            return EXIT_USAGE;
+        }
+    };
     let cases = a.shard.select(cases);
     if cases.is_empty() {
         eprintln!("no case in shard {} matches {:?}", a.shard, a.cases);

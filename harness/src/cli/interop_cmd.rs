@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
-use super::suite_cmds::{default_suites, glob};
+use super::suite_cmds::{default_suites, select};
 use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
 use crate::dut::profile::find_profile;
 use crate::dut::Profile;
@@ -86,10 +86,13 @@ pub fn run(a: InteropArgs) -> i32 {
     if !errors.is_empty() {
         return EXIT_USAGE;
     }
-    let cases: Vec<_> = cases
-        .into_iter()
-        .filter(|(c, _)| a.cases.is_empty() || a.cases.iter().any(|g| glob(g, &c.id)))
-        .collect();
+    let cases = match select(&a.cases, cases, |(c, _)| &c.id, &a.suite) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{e}");
+            return EXIT_USAGE;
+        }
+    };
     if cases.is_empty() {
         eprintln!("no interop case under {}", a.suite.display());
         return EXIT_USAGE;

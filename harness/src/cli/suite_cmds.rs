@@ -12,6 +12,9 @@ use crate::reports::{self, journal, CaseWriter, DutInfo, Redactor, Sources};
 use crate::runner::report::{summarize, write_evidence};
 use crate::runner::{run_all, RunOptions};
 
+use super::heartbeat::Heartbeat;
+use super::out_lock::OutLock;
+
 pub fn default_suites() -> PathBuf {
     let here = PathBuf::from("suites");
     if here.is_dir() {
@@ -32,7 +35,8 @@ pub struct SuiteArgs {
     /// Folder of case files (searched recursively for *.yaml).
     #[arg(long, value_name = "DIR", default_value_os_t = default_suites())]
     pub suite: PathBuf,
-    /// Only cases whose id matches this glob (`CK-*`, `*REPLAY*`); repeatable.
+    /// Only cases whose id matches this pattern (`CK-*`, `CK-0[1-3]`, `*REPLAY*`;
+    /// case-insensitive); repeatable. A pattern that matches no case is an error.
     #[arg(long = "case", value_name = "GLOB")]
     pub cases: Vec<String>,
 }
@@ -55,20 +59,48 @@ impl SuiteArgs {
             eprintln!("no case files under {}", self.suite.display());
             return Err(EXIT_USAGE);
         }
-        Ok(cases
-            .into_iter()
-            .filter(|c| self.cases.is_empty() || self.cases.iter().any(|g| glob(g, &c.case.id)))
-            .collect())
+        select(&self.cases, cases, |c| &c.case.id, &self.suite).map_err(|e| {
+            eprintln!("{e}");
+            EXIT_USAGE
+        })
     }
 }
 
-/// `*` matches any run of characters, `?` one; case-insensitive.
+/// Shell-style matching, case-insensitive: `*` any run of characters, `?` one, `[abc]` one
+/// of a set, `[0-3]` a range, `[!x]` anything but. A malformed pattern matches nothing
+/// (`glob_error` says why).
 pub fn glob(pattern: &str, text: &str) -> bool {
+    fn class(p: &[char], c: char) -> Option<(bool, usize)> {
+        // p starts after '['; returns (matched, length of the class including ']').
+        let (negate, mut i) = match p.first() {
+            Some('!') | Some('^') => (true, 1),
+            _ => (false, 0),
+        };
+        let start = i;
+        let mut hit = false;
+        let c = c.to_ascii_lowercase();
+        while i < p.len() && (p[i] != ']' || i == start) {
+            let lo = p[i].to_ascii_lowercase();
+            if i + 2 < p.len() && p[i + 1] == '-' && p[i + 2] != ']' {
+                let hi = p[i + 2].to_ascii_lowercase();
+                hit |= lo <= c && c <= hi;
+                i += 3;
+            } else {
+                hit |= lo == c;
+                i += 1;
+            }
+        }
+        (i < p.len()).then_some((hit != negate, i + 1))
+    }
     fn go(p: &[char], t: &[char]) -> bool {
         match (p.first(), t.first()) {
             (None, None) => true,
             (Some('*'), _) => go(&p[1..], t) || (!t.is_empty() && go(p, &t[1..])),
             (Some('?'), Some(_)) => go(&p[1..], &t[1..]),
+            (Some('['), Some(&c)) => match class(&p[1..], c) {
+                Some((true, n)) => go(&p[1 + n..], &t[1..]),
+                _ => false,
+            },
             (Some(a), Some(b)) if a.eq_ignore_ascii_case(b) => go(&p[1..], &t[1..]),
             _ => false,
         }
@@ -76,6 +108,56 @@ pub fn glob(pattern: &str, text: &str) -> bool {
     let p: Vec<char> = pattern.chars().collect();
     let t: Vec<char> = text.chars().collect();
     go(&p, &t)
+}
+
+/// The items whose id matches one of `patterns` (all when there are none). Every pattern
+/// must mean something: one that is malformed or matches nothing is refused, not silently
+/// dropped beside the others.
+pub fn select<T>(
+    patterns: &[String],
+    items: Vec<T>,
+    id: impl Fn(&T) -> &str,
+    suite: &std::path::Path,
+) -> Result<Vec<T>, String> {
+    for g in patterns {
+        if let Some(why) = glob_error(g) {
+            return Err(format!(
+                "--case {g:?}: {why} (patterns: * any run, ? one character, [0-3] a range, [!x] not x)"
+            ));
+        }
+        if !items.iter().any(|c| glob(g, id(c))) {
+            return Err(format!(
+                "--case {g:?} matches no case in {} (`dicetest list` shows the ids)",
+                suite.display()
+            ));
+        }
+    }
+    Ok(items
+        .into_iter()
+        .filter(|c| patterns.is_empty() || patterns.iter().any(|g| glob(g, id(c))))
+        .collect())
+}
+
+/// Why a `--case` pattern cannot match anything as written, if it cannot.
+pub fn glob_error(pattern: &str) -> Option<String> {
+    if pattern.trim().is_empty() {
+        return Some("an empty pattern".into());
+    }
+    let mut rest = pattern;
+    while let Some(i) = rest.find('[') {
+        let after = &rest[i + 1..];
+        let body = after
+            .strip_prefix('!')
+            .or_else(|| after.strip_prefix('^'))
+            .unwrap_or(after);
+        // A ']' right after '[' (or '[!') is a member, not the end.
+        let skip = usize::from(body.starts_with(']'));
+        match body[skip..].find(']') {
+            Some(j) => rest = &body[skip + j + 1..],
+            None => return Some(format!("{pattern:?} has a '[' without its ']'")),
+        }
+    }
+    None
 }
 
 #[derive(Args, Debug)]
@@ -433,8 +515,8 @@ pub struct RunArgs {
     /// Output folder for report.json, journal.jsonl and evidence/.
     #[arg(long, value_name = "DIR", default_value = "out")]
     pub out: PathBuf,
-    /// Parallel lanes, each with its own DUT instance and port.
-    #[arg(long, value_name = "N", default_value_t = 1)]
+    /// Parallel lanes, each with its own DUT instance and port (at least 1).
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = at_least_one)]
     pub jobs: usize,
     /// Run every case N times and report cases whose verdict changed as flaky.
     #[arg(long, value_name = "N", default_value_t = 1)]
@@ -453,9 +535,25 @@ pub struct RunArgs {
     /// `dicetest report merge` joins them.
     #[arg(long, value_name = "K/N", default_value = "1/1")]
     pub shard: crate::farm::Shard,
+    /// Skip the pre-flight: by default, before any case, one plain handshake checks that
+    /// the DUT is reachable, answers, and accepts the profile's credentials; if not, the run
+    /// ends at once as a setup error (exit 2) rather than blaming the DUT case after case.
+    /// Skip it for a DUT that must be judged from its very first datagram.
+    #[arg(long)]
+    pub no_preflight: bool,
+}
+
+/// `--jobs` and the like: a count of at least one.
+pub fn at_least_one(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 pub fn run(a: RunArgs) -> i32 {
+    crate::interrupt::install();
     let profile = match find_profile(&a.dut) {
         Ok(p) => p,
         Err(e) => {
@@ -468,9 +566,16 @@ pub fn run(a: RunArgs) -> i32 {
         Err(code) => return code,
     };
     if cases.is_empty() {
-        eprintln!("no case matches {:?}", a.suite.cases);
+        eprintln!("no case in shard {} matches {:?}", a.shard, a.suite.cases);
         return EXIT_USAGE;
     }
+    let _lock = match OutLock::take(&a.out) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("dicetest run: {e}");
+            return EXIT_USAGE;
+        }
+    };
     // A new journal for this run: verdicts are appended the moment they are reached.
     let planned = cases.len() * a.repeat.max(1) as usize;
     let started = reports::model::rfc3339(reports::model::now_unix_ms());
@@ -483,12 +588,6 @@ pub fn run(a: RunArgs) -> i32 {
         eprintln!("cannot start the journal in {}: {e}", a.out.display());
         return EXIT_USAGE;
     }
-    let writer = CaseWriter {
-        out: a.out.clone(),
-        dut: profile.name.clone(),
-        keylog: a.keylog,
-    };
-    let tty = std::io::stderr().is_terminal();
     println!(
         "dicetest: {} case(s) against {} ({}), {} lane(s)",
         cases.len(),
@@ -496,19 +595,57 @@ pub fn run(a: RunArgs) -> i32 {
         profile.description,
         a.jobs
     );
+    let render = |out: &std::path::Path| -> Result<reports::model::Run, String> {
+        let run = reports::load(out).map_err(|e| e.to_string())?;
+        let redact = Redactor::for_duts([profile.name.as_str()]).with_psk(&profile.psk());
+        reports::write_all(out, &run, &Sources::new(out, redact)).map_err(|e| e.to_string())?;
+        Ok(run)
+    };
+    // Pre-flight: the DUT must be there, answer and hold our credentials before any case
+    // can blame it for anything.
+    if !a.no_preflight {
+        let mut roles: Vec<crate::cases::DutRole> = cases
+            .iter()
+            .filter(|c| crate::runner::applicability(c, &profile).is_none())
+            .map(|c| c.case.dut.role)
+            .collect();
+        roles.sort_by_key(|r| *r as u8);
+        roles.dedup();
+        match crate::runner::preflight::check(&profile, &roles, a.seed, &root()) {
+            Ok(what) if !what.is_empty() => println!("pre-flight: {what}"),
+            Ok(_) => {}
+            Err(e) => {
+                eprintln!(
+                    "dicetest run: setup error, pre-flight failed ({}): {e}\n  no case was run; `dicetest connect` probes a server by hand, --no-preflight skips this check",
+                    e.what()
+                );
+                let _ = render(&a.out);
+                return EXIT_USAGE;
+            }
+        }
+    }
+    let writer = CaseWriter {
+        out: a.out.clone(),
+        dut: profile.name.clone(),
+        keylog: a.keylog,
+    };
+    let beat = std::sync::Arc::new(Heartbeat::default());
     let opts = RunOptions {
         jobs: a.jobs,
         repeat: a.repeat,
         out: Some(a.out.clone()),
         seed: a.seed,
+        progress: Some(beat.progress.clone()),
     };
     let out = a.out.clone();
+    let beat_cb = beat.clone();
     let mut on_result = |r: &crate::runner::CaseResult, done: usize, total: usize| {
         let mut r = r.clone();
         r.evidence = write_evidence(&out, &r).ok();
         if let Err(e) = writer.record(&r) {
             eprintln!("cannot record {} in {}: {e}", r.id, out.display());
         }
+        beat_cb.case_done(done);
         let mark = if r.as_expected { " " } else { "!" };
         let line = format!(
             "{mark}[{done:>3}/{total}] {:<10} {:<14} {}",
@@ -516,16 +653,16 @@ pub fn run(a: RunArgs) -> i32 {
             r.verdict.name(),
             r.reason
         );
-        if tty {
+        let _screen = beat_cb.screen.lock().unwrap_or_else(|p| p.into_inner());
+        if std::io::stderr().is_terminal() {
             eprint!("\r\x1b[2K");
         }
         println!("{line}");
-        if tty && done < total {
-            eprint!("{}", progress_bar(done, total));
-        }
     };
     let wall = std::time::Instant::now();
+    let heart = beat.start(planned);
     let mut results = run_all(&cases, &profile, &opts, &root(), &mut on_result);
+    beat.finish(heart);
     let wall = wall.elapsed();
     for r in &mut results {
         let name = if r.run > 1 {
@@ -535,20 +672,28 @@ pub fn run(a: RunArgs) -> i32 {
         };
         r.evidence = Some(name);
     }
+    // Interrupted (Ctrl-C, a CI cancel): every verdict reached is in the journal; the
+    // reports say the run is partial; the exit code says which signal.
+    if let Some(sig) = crate::interrupt::requested() {
+        let written = render(&a.out);
+        eprintln!(
+            "\ndicetest run: interrupted by {}: {} of {planned} case(s) reached a verdict; {}",
+            crate::interrupt::name(sig),
+            results.len(),
+            match written {
+                Ok(_) => format!("partial report: {}", a.out.join("report.json").display()),
+                Err(e) => format!("cannot write the reports: {e}"),
+            }
+        );
+        return crate::interrupt::exit_code(sig);
+    }
     let summary = summarize(&results);
     // Every format is rendered from the journal, exactly as `dicetest report --from` would.
     let _ = journal::finish(
         &a.out,
         &reports::model::rfc3339(reports::model::now_unix_ms()),
     );
-    let rendered = reports::load(&a.out)
-        .map_err(|e| e.to_string())
-        .and_then(|run| {
-            let redact = Redactor::for_duts([profile.name.as_str()]).with_psk(&profile.psk());
-            reports::write_all(&a.out, &run, &Sources::new(&a.out, redact))
-                .map_err(|e| e.to_string())
-        });
-    if let Err(e) = rendered {
+    if let Err(e) = render(&a.out) {
         eprintln!("cannot write the reports: {e}");
         return EXIT_USAGE;
     }
@@ -607,14 +752,4 @@ pub fn run(a: RunArgs) -> i32 {
     } else {
         EXIT_OK
     }
-}
-
-fn progress_bar(done: usize, total: usize) -> String {
-    let width = 30;
-    let filled = done * width / total.max(1);
-    format!(
-        "[{}{}] {done}/{total}",
-        "#".repeat(filled),
-        "-".repeat(width - filled)
-    )
 }

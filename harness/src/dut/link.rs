@@ -34,7 +34,20 @@ pub trait Link: Send {
     fn dut_address(&self) -> Option<SocketAddr> {
         None
     }
+    /// ICMP port-unreachable errors that came back since the last call: a datagram reached
+    /// the DUT's address and nothing listened there. Seen and reported, never ignored.
+    fn take_unreachable(&mut self) -> u32 {
+        0
+    }
 }
+
+/// Whether an I/O error is an ICMP port unreachable that came back on a connected socket.
+fn is_unreachable(e: &io::Error) -> bool {
+    e.kind() == io::ErrorKind::ConnectionRefused
+}
+
+/// The longest a socket wait runs before looking whether the run was interrupted.
+const INTERRUPT_POLL: Duration = Duration::from_millis(200);
 
 // ---- UDP ------------------------------------------------------------------------------
 
@@ -43,6 +56,7 @@ pub struct UdpLink {
     socket: UdpSocket,
     clock: WallClock,
     buf: Vec<u8>,
+    unreachable: u32,
 }
 
 impl UdpLink {
@@ -53,6 +67,7 @@ impl UdpLink {
             socket,
             clock: WallClock::start(),
             buf: vec![0; 65536],
+            unreachable: 0,
         })
     }
 
@@ -73,31 +88,40 @@ impl Link for UdpLink {
     }
 
     fn send(&mut self, datagram: &[u8]) {
-        // Errors (ICMP unreachable from an earlier send) are seen as silence.
-        let _ = self.socket.send(datagram);
+        // An ICMP unreachable from an earlier send surfaces here: counted, then the
+        // datagram goes again (the DUT may be starting).
+        if let Err(e) = self.socket.send(datagram) {
+            if is_unreachable(&e) {
+                self.unreachable += 1;
+                let _ = self.socket.send(datagram);
+            }
+        }
     }
 
     fn recv(&mut self, deadline: Instant) -> Option<Vec<u8>> {
         loop {
             let wait = self.clock.until(deadline);
-            if wait.is_zero() {
+            if wait.is_zero() || crate::interrupt::requested().is_some() {
                 return None;
             }
             let _ = self
                 .socket
-                .set_read_timeout(Some(wait.max(Duration::from_millis(1))));
+                .set_read_timeout(Some(wait.clamp(Duration::from_millis(1), INTERRUPT_POLL)));
             match self.socket.recv(&mut self.buf) {
                 Ok(n) => return Some(self.buf[..n].to_vec()),
                 Err(e)
                     if matches!(
                         e.kind(),
                         io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                    ) =>
-                {
-                    return None
+                    ) => {}
+                // Port unreachable: nothing listens (yet). Counted for the verdict's
+                // reason; keep waiting until the deadline.
+                Err(e) => {
+                    if is_unreachable(&e) {
+                        self.unreachable += 1;
+                    }
+                    std::thread::sleep(Duration::from_millis(20).min(wait))
                 }
-                // Port unreachable: nothing listens (yet); keep waiting until the deadline.
-                Err(_) => std::thread::sleep(Duration::from_millis(20).min(wait)),
             }
         }
     }
@@ -119,6 +143,10 @@ impl Link for UdpLink {
 
     fn dut_address(&self) -> Option<SocketAddr> {
         Some(self.dut)
+    }
+
+    fn take_unreachable(&mut self) -> u32 {
+        std::mem::take(&mut self.unreachable)
     }
 }
 
@@ -162,12 +190,12 @@ impl Link for UdpServerLink {
     fn recv(&mut self, deadline: Instant) -> Option<Vec<u8>> {
         loop {
             let wait = self.clock.until(deadline);
-            if wait.is_zero() {
+            if wait.is_zero() || crate::interrupt::requested().is_some() {
                 return None;
             }
             let _ = self
                 .socket
-                .set_read_timeout(Some(wait.max(Duration::from_millis(1))));
+                .set_read_timeout(Some(wait.clamp(Duration::from_millis(1), INTERRUPT_POLL)));
             match self.socket.recv_from(&mut self.buf) {
                 Ok((n, from)) => {
                     // The first client is the DUT; others are ignored.
@@ -179,10 +207,7 @@ impl Link for UdpServerLink {
                     if matches!(
                         e.kind(),
                         io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                    ) =>
-                {
-                    return None
-                }
+                    ) => {}
                 Err(_) => std::thread::sleep(Duration::from_millis(20).min(wait)),
             }
         }

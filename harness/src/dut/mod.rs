@@ -4,6 +4,7 @@
 pub mod engine_device;
 pub mod flood;
 pub mod link;
+pub mod open;
 pub mod process;
 pub mod profile;
 pub mod reference_board;

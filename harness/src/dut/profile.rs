@@ -100,14 +100,49 @@ fn default_restart() -> String {
     "per_case".into()
 }
 
+/// How dicetest reaches a DUT; `dut::open` is the one place that acts on it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum DutKind {
+    /// The reference board's core, in-process on a virtual clock.
+    Sim,
+    /// dicetest's own engine as the DUT (for testing the runner itself).
+    EngineSim,
+    /// A program dicetest starts (`start` as a server, `client_start` as a client).
+    Process,
+    /// A device already running at `address`.
+    Address,
+}
+
+impl DutKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            DutKind::Sim => "sim",
+            DutKind::EngineSim => "engine-sim",
+            DutKind::Process => "process",
+            DutKind::Address => "address",
+        }
+    }
+
+    /// Whether the DUT runs inside dicetest (virtual time, nothing to reach).
+    pub fn in_process(self) -> bool {
+        matches!(self, DutKind::Sim | DutKind::EngineSim)
+    }
+}
+
+impl std::fmt::Display for DutKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Profile {
     pub name: String,
     pub description: String,
-    /// `sim` (the built-in simulated board), `process` (started by dicetest) or `address`
-    /// (already running somewhere).
-    pub kind: String,
+    /// How the DUT is reached: see [`DutKind`].
+    pub kind: DutKind,
     pub roles: Vec<DutRole>,
     /// For `address`: HOST:PORT.
     pub address: Option<String>,
@@ -224,30 +259,32 @@ pub fn load_profile_file(path: &Path) -> Result<Profile, LoadError> {
         message: m,
         hint: None,
     };
-    match p.kind.as_str() {
-        "sim" | "engine-sim" => {}
+    match p.kind {
+        DutKind::Sim | DutKind::EngineSim => {}
         // A client-only implementation (a CoAP client tool) has only client_start.
-        "process" if p.start.is_some() || p.client_start.is_some() => {}
-        "address" if p.address.is_some() => {}
-        k => {
-            return Err(bad(format!(
-            "kind {k:?} needs: sim, process (with start or client_start) or address (with address)"
-        )))
+        DutKind::Process if p.start.is_some() || p.client_start.is_some() => {}
+        DutKind::Address if p.address.is_some() => {}
+        DutKind::Process => {
+            return Err(bad(
+                "kind process needs start (the DUT as a server) or client_start (as a client)"
+                    .into(),
+            ))
         }
+        DutKind::Address => return Err(bad("kind address needs address: HOST:PORT".into())),
     }
     // Fault switches exist only where dicetest builds the DUT itself: the reference board
     // (`sim`) and the engine as a client (`engine-sim`, its deliberate deviations). Anywhere
     // else they would be silently ignored and a self-test would prove nothing.
     for f in &p.faults {
-        let known: &[&str] = match p.kind.as_str() {
-            "sim" => dut_sim::Faults::NAMES,
-            "engine-sim" if p.roles == [DutRole::Client] => {
+        let known: &[&str] = match p.kind {
+            DutKind::Sim => dut_sim::Faults::NAMES,
+            DutKind::EngineSim if p.roles == [DutRole::Client] => {
                 crate::engine::config::Deviations::NAMES
             }
             k => {
                 return Err(bad(format!(
                     "faults: a {k} profile{} cannot switch faults on (only sim, and engine-sim as a client only)",
-                    if k == "engine-sim" { " with a server role" } else { "" }
+                    if k == DutKind::EngineSim { " with a server role" } else { "" }
                 )))
             }
         };
@@ -264,7 +301,7 @@ pub fn load_profile_file(path: &Path) -> Result<Profile, LoadError> {
     }
     // Legal-variation switches exist only on the reference board, which dicetest builds.
     for v in &p.variations {
-        if p.kind != "sim" {
+        if p.kind != DutKind::Sim {
             return Err(bad(format!(
                 "variations: a {} profile cannot switch variations on (only sim)",
                 p.kind

@@ -130,7 +130,7 @@ impl Lane<'_> {
     fn profile_now(&self) -> Profile {
         let mut p = self.profile.clone();
         p.name = self.board.name().to_string();
-        p.kind = "address".into();
+        p.kind = crate::dut::profile::DutKind::Address;
         p.start = None;
         p.address = self.board.address().map(|a| a.to_string());
         p

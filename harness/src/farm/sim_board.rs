@@ -35,7 +35,7 @@ impl SimBoard {
     pub fn new(spec: &BoardSpec, firmware: &Profile, root: &Path) -> Result<Self, BoardError> {
         let mut profile = firmware.clone();
         profile.name = spec.name.clone();
-        profile.kind = "process".into();
+        profile.kind = crate::dut::profile::DutKind::Process;
         // The key the simulated image holds: the inventory's, unless the board is
         // provisioned with another.
         profile.credentials = spec.credentials.clone();

@@ -462,9 +462,10 @@ fn record_finding(
             .and_then(|r| r.oracle)
             .is_some_and(|x| x.id == o.id)
     };
-    let budget = match ctx.profile.kind.as_str() {
-        "sim" | "engine-sim" => super::shrink::MAX_RUNS,
-        _ => super::shrink::MAX_RUNS_REAL,
+    let budget = if ctx.profile.kind.in_process() {
+        super::shrink::MAX_RUNS
+    } else {
+        super::shrink::MAX_RUNS_REAL
     };
     let (small, shrink_runs) = shrink(batch, budget, &mut still);
     // The reproducer: the shrunk batch, titled after what it shows.

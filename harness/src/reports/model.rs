@@ -44,7 +44,7 @@ impl DutInfo {
         DutInfo {
             name: p.name.clone(),
             description: p.description.clone(),
-            kind: p.kind.clone(),
+            kind: p.kind.name().to_string(),
             claims: p.claims.clone(),
             psk_identity: p.credentials.psk_identity.clone(),
             psk: redacted(),

@@ -1,19 +1,16 @@
 //! Runs cases against a DUT and gives each its verdict, reason and evidence.
 
 pub mod interpret;
+pub mod preflight;
 pub mod report;
 pub mod verdict;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
-use std::time::Duration;
 
 use crate::cases::{DutRole, LoadedCase};
-use crate::dut::engine_device::{EngineClientDevice, EngineDevice};
-use crate::dut::process::DutProcess;
-use crate::dut::{Link, Profile, SimLink, UdpLink, UdpServerLink};
-use crate::engine::Config;
+use crate::dut::Profile;
 pub use interpret::{CaseOutcome, Interpreter};
 pub use verdict::Verdict;
 
@@ -56,6 +53,43 @@ pub struct RunOptions {
     pub repeat: u32,
     pub out: Option<PathBuf>,
     pub seed: u64,
+    /// Which cases the lanes are running now (for a heartbeat), if anyone asks.
+    pub progress: Option<std::sync::Arc<Progress>>,
+}
+
+/// The cases under way, by work index: what a heartbeat shows while a long case waits.
+#[derive(Debug, Default)]
+pub struct Progress {
+    running: std::sync::Mutex<std::collections::BTreeMap<usize, (String, std::time::Instant)>>,
+}
+
+impl Progress {
+    fn started(&self, k: usize, id: &str) {
+        self.lock()
+            .insert(k, (id.to_string(), std::time::Instant::now()));
+    }
+
+    fn ended(&self, k: usize) {
+        self.lock().remove(&k);
+    }
+
+    fn lock(
+        &self,
+    ) -> std::sync::MutexGuard<'_, std::collections::BTreeMap<usize, (String, std::time::Instant)>>
+    {
+        self.running.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The cases running now and how long each has run, oldest first.
+    pub fn running(&self) -> Vec<(String, std::time::Duration)> {
+        let mut v: Vec<(String, std::time::Duration)> = self
+            .lock()
+            .values()
+            .map(|(id, t)| (id.clone(), t.elapsed()))
+            .collect();
+        v.sort_by_key(|x| std::cmp::Reverse(x.1));
+        v
+    }
 }
 
 /// Why a case does not apply to this DUT, if it does not.
@@ -111,52 +145,7 @@ pub fn role_name(r: DutRole) -> &'static str {
     }
 }
 
-/// The in-process device of a profile: the reference board (`sim`) or dicetest's own
-/// engine as a server (`engine-sim`, all suites, for testing the runner itself).
-pub fn sim_device(profile: &Profile, seed: u64) -> Result<Box<dyn crate::dut::SimDevice>, String> {
-    if profile.kind == "sim" {
-        return Ok(Box::new(
-            crate::dut::reference_board::ReferenceBoard::from_profile(profile, seed)?,
-        ));
-    }
-    let mut cfg = Config::server()
-        .with_psk(profile.credentials.psk_identity.as_bytes(), &profile.psk())
-        .with_seed(seed);
-    let suites: Vec<u16> = profile
-        .claims
-        .iter()
-        .filter_map(|c| dicetest_crypto::suite_by_name(c))
-        .map(|s| s.id)
-        .collect();
-    if !suites.is_empty() {
-        cfg.cipher_suites = suites;
-    }
-    cfg.cookie_exchange = profile.claims("cookie_exchange");
-    cfg.extended_master_secret = profile.claims("ems");
-    cfg.timers.initial = Duration::from_millis(profile.timers.initial_retransmit_ms);
-    cfg.timers.max = Duration::from_millis(profile.timers.max_retransmit_ms);
-    Ok(Box::new(EngineDevice::new(cfg)))
-}
-
-/// dicetest's engine as a simulated DUT client, configured from the profile.
-fn engine_client_config(profile: &Profile, seed: u64) -> Config {
-    let mut cfg = Config::client()
-        .with_psk(profile.credentials.psk_identity.as_bytes(), &profile.psk())
-        .with_seed(seed ^ 0x5eed);
-    let suites: Vec<u16> = profile
-        .claims
-        .iter()
-        .filter_map(|c| dicetest_crypto::suite_by_name(c))
-        .map(|s| s.id)
-        .collect();
-    if !suites.is_empty() {
-        cfg.cipher_suites = suites;
-    }
-    cfg.extended_master_secret = profile.claims("ems");
-    cfg.timers.initial = Duration::from_millis(profile.timers.initial_retransmit_ms);
-    cfg.timers.max = Duration::from_millis(profile.timers.max_retransmit_ms);
-    cfg
-}
+pub use crate::dut::open::sim_device;
 
 /// Runs one case and judges it.
 pub fn run_case(case: &LoadedCase, profile: &Profile, seed: u64, root: &Path) -> CaseResult {
@@ -186,89 +175,12 @@ pub fn run_case(case: &LoadedCase, profile: &Profile, seed: u64, root: &Path) ->
         result.reason = why;
         return finish(result, started);
     }
-    let dut_client = case.case.dut.role == DutRole::Client;
-    let mut process = None;
-    let mut link: Box<dyn Link> = if dut_client {
-        match profile.kind.as_str() {
-            "engine-sim" => match EngineClientDevice::with_deviations(
-                engine_client_config(profile, seed),
-                &profile.faults,
-            ) {
-                Ok(d) => Box::new(SimLink::new(Box::new(d))),
-                Err(e) => return finish(error(result, e), started),
-            },
-            "process" => {
-                let l = match UdpServerLink::bind() {
-                    Ok(l) => l,
-                    Err(e) => {
-                        return finish(error(result, format!("cannot open a socket: {e}")), started)
-                    }
-                };
-                match DutProcess::start_client(profile, root, l.port()) {
-                    Ok(p) => process = Some(p),
-                    Err(e) => {
-                        return finish(
-                            error(result, format!("DUT client setup failed: {e}")),
-                            started,
-                        )
-                    }
-                }
-                Box::new(l)
-            }
-            k => {
-                return finish(
-                    error(
-                        result,
-                        format!("a DUT client of kind {k} cannot be started by dicetest"),
-                    ),
-                    started,
-                )
-            }
-        }
-    } else {
-        match profile.kind.as_str() {
-            "sim" | "engine-sim" => match sim_device(profile, seed) {
-                Ok(d) => Box::new(SimLink::new(d)),
-                Err(e) => {
-                    return finish(
-                        error(result, format!("simulated DUT setup failed: {e}")),
-                        started,
-                    )
-                }
-            },
-            "process" => match DutProcess::start(profile, root) {
-                Ok(p) => {
-                    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], p.port));
-                    process = Some(p);
-                    match UdpLink::new(addr) {
-                        Ok(l) => Box::new(l),
-                        Err(e) => {
-                            return finish(
-                                error(result, format!("cannot open a socket: {e}")),
-                                started,
-                            )
-                        }
-                    }
-                }
-                Err(e) => return finish(error(result, format!("DUT setup failed: {e}")), started),
-            },
-            _ => {
-                let addr = profile.address.as_deref().unwrap_or_default();
-                match addr
-                    .parse()
-                    .map_err(|e| format!("{e}"))
-                    .and_then(|a| UdpLink::new(a).map_err(|e| e.to_string()))
-                {
-                    Ok(l) => Box::new(l),
-                    Err(e) => {
-                        return finish(error(result, format!("cannot reach {addr}: {e}")), started)
-                    }
-                }
-            }
-        }
+    let mut dut = match crate::dut::open::open(profile, case.case.dut.role, seed, root) {
+        Ok(d) => d,
+        Err(e) => return finish(error(result, e), started),
     };
     let outcome =
-        Interpreter::new(link.as_mut(), profile, seed, case.case.dut.role).run(&case.case);
+        Interpreter::new(dut.link.as_mut(), profile, seed, case.case.dut.role).run(&case.case);
     result.verdict = outcome.verdict;
     result.reason = outcome.reason;
     result.step = outcome.step.map(|s| s.0);
@@ -276,9 +188,8 @@ pub fn run_case(case: &LoadedCase, profile: &Profile, seed: u64, root: &Path) ->
     result.trace = outcome.trace;
     result.captures = outcome.captures;
     result.keylog = outcome.keylog;
-    if let Some(p) = process {
-        result.dut_log = p.log();
-    }
+    result.dut_log = dut.log();
+    drop(dut);
     finish(result, started)
 }
 
@@ -331,11 +242,25 @@ pub fn run_all(
             let next = &next;
             let work = &work;
             scope.spawn(move || loop {
+                // An interrupted run takes no new case, and a case under way when the
+                // signal came is abandoned: its waits were cut short, so it has no verdict.
+                if crate::interrupt::requested().is_some() {
+                    break;
+                }
                 let k = next.fetch_add(1, Ordering::SeqCst);
                 let Some(&(i, run)) = work.get(k) else { break };
                 let seed = opts.seed.wrapping_add(k as u64);
+                if let Some(p) = &opts.progress {
+                    p.started(k, &cases[i].case.id);
+                }
                 let mut r = run_case(&cases[i], profile, seed, root);
                 r.run = run;
+                if let Some(p) = &opts.progress {
+                    p.ended(k);
+                }
+                if crate::interrupt::requested().is_some() {
+                    break;
+                }
                 if tx.send((k, r)).is_err() {
                     break;
                 }

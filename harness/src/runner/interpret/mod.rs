@@ -221,6 +221,8 @@ pub struct Interpreter<'a> {
     trace: Vec<String>,
     /// Record lines not kept once the trace reached [`MAX_TRACE_LINES`].
     trace_dropped: u64,
+    /// ICMP port-unreachable errors the path reported: nothing listened at the DUT's port.
+    unreachable: u32,
     /// Bytes held in `captures` (bounded by [`MAX_CAPTURED_BYTES`]).
     captured_bytes: usize,
     keylog: Vec<String>,
@@ -299,6 +301,7 @@ impl<'a> Interpreter<'a> {
             vars: HashMap::new(),
             trace: Vec::new(),
             trace_dropped: 0,
+            unreachable: 0,
             captured_bytes: 0,
             keylog: Vec::new(),
             drop_next: 0,
@@ -328,6 +331,16 @@ impl<'a> Interpreter<'a> {
         self.harness_retransmits = case.harness_retransmits.unwrap_or(true);
         for (i, s) in case.steps.iter().enumerate() {
             let line = s.referenced.line();
+            if let Some(sig) = crate::interrupt::requested() {
+                // The run was stopped: this case never reached its verdict.
+                worst = StepOutcome::error(format!(
+                    "not judged: the run was interrupted ({}) before step {}",
+                    crate::interrupt::name(sig),
+                    i + 1
+                ));
+                decided_by = Some((i + 1, line));
+                break;
+            }
             if self.link.now() >= self.case_deadline {
                 worst = StepOutcome::error(format!(
                     "the case ran out of its {} s time limit before step {}",
@@ -372,6 +385,12 @@ impl<'a> Interpreter<'a> {
         }
         if let Some(l) = self.conn.keylog_line() {
             self.keylog.push(l);
+        }
+        if self.unreachable > 0 && worst.verdict != Verdict::Pass {
+            worst.reason += &format!(
+                " (ICMP port unreachable came back {} time(s): nothing listened on the DUT's UDP port; is it running?)",
+                self.unreachable
+            );
         }
         CaseOutcome {
             verdict: worst.verdict,
@@ -665,7 +684,19 @@ impl<'a> Interpreter<'a> {
             .into_iter()
             .flatten()
             .fold(deadline, Instant::min);
-            match self.link.recv(wake) {
+            let got = self.link.recv(wake);
+            let icmp = self.link.take_unreachable();
+            if icmp > 0 {
+                self.unreachable += icmp;
+                self.trace.push(format!(
+                    "{:>10} <- ICMP port unreachable ({icmp}): nothing listened on the DUT's UDP port",
+                    format!("{:?}", self.link.now())
+                ));
+            }
+            if crate::interrupt::requested().is_some() {
+                return None;
+            }
+            match got {
                 Some(d) => {
                     self.capture(true, &d, self.drop_next > 0);
                     if self.drop_next > 0 {
