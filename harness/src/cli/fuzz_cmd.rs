@@ -30,6 +30,10 @@ pub struct FuzzArgs {
     /// Output folder: findings/<ID>.yaml|.pcapng|.txt, findings.json, summary.md.
     #[arg(long, value_name = "DIR", default_value = "out/fuzz")]
     pub out: PathBuf,
+    /// Skip the pre-flight handshake that first checks the DUT is reachable, answers, and
+    /// accepts the profile's credentials (a failed one ends the campaign as a setup error).
+    #[arg(long)]
+    pub no_preflight: bool,
 }
 
 fn root() -> PathBuf {
@@ -70,6 +74,17 @@ pub fn run(a: FuzzArgs) -> i32 {
             Budget::Time(d) => format!("{} s", d.as_secs_f64()),
         }
     );
+    // A campaign against a DUT that is not there would report every batch as a finding.
+    if !a.no_preflight {
+        let roles = [crate::cases::DutRole::Server];
+        if let Err(e) = crate::runner::preflight::check(&profile, &roles, seed, &root()) {
+            eprintln!(
+                "dicetest fuzz: setup error, pre-flight failed ({}): {e}\n  no batch was run; --no-preflight skips this check",
+                e.what()
+            );
+            return EXIT_USAGE;
+        }
+    }
     let opts = CampaignOptions {
         seed,
         budget,

@@ -42,6 +42,11 @@ pub struct InteropArgs {
     /// Wireshark decrypts it. Anyone with the file can then read the whole exchange.
     #[arg(long)]
     pub keylog: bool,
+    /// Skip the pre-flight: by default each party first completes one plain handshake with
+    /// dicetest in the role it plays (server, client), so that a party that cannot start,
+    /// answer or use its credentials ends the run as a setup error, naming it.
+    #[arg(long)]
+    pub no_preflight: bool,
 }
 
 fn root() -> PathBuf {
@@ -115,10 +120,40 @@ pub fn run(a: InteropArgs) -> i32 {
             }
         }
     }
+    // A party must be able to play a part: one that can be neither client nor server here
+    // (an in-process board, a device at an address) is refused by name, not dropped.
+    for p in &profiles {
+        if p.client_start.is_none() && p.start.is_none() {
+            eprintln!(
+                "dicetest interop: {} cannot be a party: an interop party is a program dicetest starts (a profile of kind process with start and/or client_start); {} is of kind {}",
+                p.name, p.name, p.kind
+            );
+            return EXIT_USAGE;
+        }
+    }
     let pairs = pairs(&a, &profiles);
     if pairs.is_empty() {
         eprintln!("no client × server pair: a client needs client_start, a server start");
         return EXIT_USAGE;
+    }
+    if !a.no_preflight {
+        for p in &profiles {
+            let mut roles = Vec::new();
+            if pairs.iter().any(|(c, _)| c.name == p.name) {
+                roles.push(crate::cases::DutRole::Client);
+            }
+            if pairs.iter().any(|(_, s)| s.name == p.name) {
+                roles.push(crate::cases::DutRole::Server);
+            }
+            if let Err(e) = crate::runner::preflight::check(p, &roles, 1, &root()) {
+                eprintln!(
+                    "dicetest interop: setup error, pre-flight of {} failed ({}): {e}\n  no session was run; --no-preflight skips this check",
+                    p.name,
+                    e.what()
+                );
+                return EXIT_USAGE;
+            }
+        }
     }
     let started = rfc3339(now_unix_ms());
     let mut campaign = Run {

@@ -286,7 +286,20 @@ pub fn explain(a: ExplainArgs) -> i32 {
         .iter()
         .find(|c| c.case.id.eq_ignore_ascii_case(&a.case))
     else {
-        eprintln!("no case {} under {}", a.case, a.suite.display());
+        // Interop descriptions are test descriptions too (suites/interop/).
+        let (interop, _) = crate::interop::load_interop_dir(&a.suite.join("interop"));
+        if let Some((d, file)) = interop
+            .iter()
+            .find(|(d, _)| d.id.eq_ignore_ascii_case(&a.case))
+        {
+            explain_interop(d, file);
+            return EXIT_OK;
+        }
+        eprintln!(
+            "no case or interop description {} under {} (`dicetest list` shows the cases)",
+            a.case,
+            a.suite.display()
+        );
         return EXIT_USAGE;
     };
     let k = &c.case;
@@ -319,6 +332,93 @@ pub fn explain(a: ExplainArgs) -> i32 {
         println!("  {:>2}. {}{checks}", i + 1, describe_step(&s.value));
     }
     EXIT_OK
+}
+
+/// An interop description in words: the session two implementations hold, what the relay
+/// does to it, and what the judge checks.
+fn explain_interop(d: &crate::interop::InteropCase, file: &std::path::Path) {
+    println!("{} — {} (interop description)\n", d.id, d.title);
+    println!("Objective:  {}", d.objective.trim());
+    println!("References: {}", d.refs.join("; "));
+    println!("Level:      {:?}", d.level);
+    if !d.claims.is_empty() {
+        println!("Both claim: {}", d.claims.join(", "));
+    }
+    println!("File:       {}\n\nSession:", file.display());
+    let mut lines = vec![format!(
+        "a client and a server, both real implementations, with dicetest relaying and watching between them{}",
+        d.suite
+            .as_deref()
+            .map(|s| format!(", on suite {s}"))
+            .unwrap_or_default()
+    )];
+    if d.client_psk_hex.is_some() {
+        lines.push("the client is given a different PSK from the server's".into());
+    }
+    if d.extended_master_secret {
+        lines.push("both hellos must carry extended_master_secret (RFC 7627 §5.1)".into());
+    }
+    let i = &d.impair;
+    let nums = |s: &std::collections::BTreeSet<u32>| {
+        s.iter()
+            .map(|n| n.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if !i.drop.is_empty() {
+        lines.push(format!("the relay loses datagram(s) {}", nums(&i.drop)));
+    }
+    if !i.duplicate.is_empty() {
+        lines.push(format!(
+            "the relay delivers datagram(s) {} twice",
+            nums(&i.duplicate)
+        ));
+    }
+    if !i.reorder.is_empty() {
+        lines.push(format!(
+            "the relay holds back datagram(s) {} until after the next",
+            nums(&i.reorder)
+        ));
+    }
+    if let Some(m) = i.max_datagram {
+        lines.push(format!(
+            "datagrams over {m} bytes are lost (a small path MTU)"
+        ));
+    }
+    match &d.coap {
+        Some(c) => lines.push(format!(
+            "the client sends a CoAP {} {}{}; a response of {} counts",
+            c.method,
+            c.path.as_deref().unwrap_or("(the server profile's path)"),
+            if c.payload.is_empty() {
+                String::new()
+            } else {
+                format!(" with payload {:?}", c.payload)
+            },
+            c.response.join(" or ")
+        )),
+        None => lines.push(format!("the client sends {:?} once connected", d.send)),
+    }
+    if d.resume {
+        lines.push("the client then resumes the session in an abbreviated handshake".into());
+    }
+    lines.push(format!(
+        "expected outcome: {}{}",
+        d.outcome,
+        d.within
+            .as_deref()
+            .map(|w| format!(", within {w}"))
+            .unwrap_or_default()
+    ));
+    for (n, l) in lines.iter().enumerate() {
+        println!("  {:>2}. {l}", n + 1);
+    }
+    if let Some(f) = &d.able_to_fail {
+        println!(
+            "\nShown able to fail by: client {} × server {} gives {}, decided by the check {:?}",
+            f.client, f.server, f.verdict, f.check
+        );
+    }
 }
 
 fn describe_step(s: &crate::cases::Step) -> String {

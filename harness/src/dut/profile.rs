@@ -346,6 +346,30 @@ pub fn find_profile(name_or_file: &str) -> Result<Profile, LoadError> {
     if p.is_file() {
         return load_profile_file(p);
     }
+    // Something written as a path is a file the user meant, not a shipped name.
+    let looks_like_path = name_or_file.contains(std::path::MAIN_SEPARATOR)
+        || name_or_file.contains('/')
+        || name_or_file.ends_with(".yaml")
+        || name_or_file.ends_with(".yml");
+    if looks_like_path {
+        return Err(LoadError {
+            file: p.to_path_buf(),
+            line: 0,
+            column: 0,
+            message: format!(
+                "DUT profile file not found: {name_or_file} ({})",
+                if p.exists() {
+                    "it is not a regular file"
+                } else {
+                    "no such file"
+                }
+            ),
+            hint: Some(format!(
+                "shipped profiles are named without a path (sim, gnutls, ...; see {})",
+                profiles_dir().display()
+            )),
+        });
+    }
     let shipped = profiles_dir().join(format!("{name_or_file}.yaml"));
     if shipped.is_file() {
         return load_profile_file(&shipped);
