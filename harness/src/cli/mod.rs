@@ -14,7 +14,9 @@ mod vectors;
 
 use clap::{Parser, Subcommand};
 
-/// Exit codes: 0 success, 1 the check failed (handshake, vectors), 2 usage or setup error.
+/// Exit codes: 0 success, 1 the check failed (handshake, vectors), 2 usage or setup error
+/// (a failed pre-flight included); a run stopped by a signal exits 128 + its number (130
+/// SIGINT, 143 SIGTERM) with partial reports (`crate::interrupt`).
 pub const EXIT_OK: i32 = 0;
 pub const EXIT_FAILED: i32 = 1;
 pub const EXIT_USAGE: i32 = 2;
@@ -39,7 +41,11 @@ Untrusted devices, farms and CI:\n  \
 dicetest fuzz --dut dut-sim --time 2m --out out/fuzz   # findings become runnable cases\n  \
 dicetest farm run --inventory farm/sim-farm.yaml --out out/farm\n  \
 dicetest run --dut sim --shard 1/4 --out out/shard1    # then: dicetest report merge\n\n\
-Exit codes: 0 = success, 1 = the check failed, 2 = usage or setup error."
+Before the cases, `run`, `fuzz` and `interop` check the DUT with one plain handshake \
+(reachable, answers, credentials work); a DUT that fails it is a setup error, not a fail.\n\n\
+Exit codes: 0 = success, 1 = the check failed, 2 = usage or setup error (a failed \
+pre-flight included), 130 / 143 = interrupted by Ctrl-C / SIGTERM (the reports are \
+written, marked partial)."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -61,6 +67,14 @@ enum Command {
     /// Explain one case in words: objective, references, steps.
     Explain(suite_cmds::ExplainArgs),
     /// Run test descriptions against a DUT and give each a verdict.
+    ///
+    /// First a pre-flight handshake (see --no-preflight); then every case, each with its own
+    /// DUT instance, in --jobs lanes. Every verdict goes to OUT/journal.jsonl the moment it
+    /// is reached; report.json, junit.xml, summary.md and report.html are rendered from it at
+    /// the end, or when Ctrl-C / SIGTERM stops the run (marked partial). One run per --out
+    /// folder at a time. On a terminal a status line shows the cases running and an
+    /// estimate; a log gets plain lines only.
+    #[command(verbatim_doc_comment)]
     Run(suite_cmds::RunArgs),
     /// Interop sessions between two real implementations (or a --matrix of them), with
     /// dicetest on the path as an impairing, watching relay.

@@ -35,6 +35,8 @@ pub struct Relay {
     count: u32,
     held: Option<(Side, usize, Vec<u8>)>,
     buf: Vec<u8>,
+    /// ICMP port-unreachable errors from the server's address: it was not listening.
+    pub server_unreachable: u32,
 }
 
 /// A client that opens more associations than this is not one an interop case expects.
@@ -52,6 +54,7 @@ impl Relay {
             count: 0,
             held: None,
             buf: vec![0; 65536],
+            server_unreachable: 0,
         })
     }
 
@@ -69,10 +72,13 @@ impl Relay {
         let Some((client, back)) = self.associations.get(association) else {
             return;
         };
-        let _ = match to {
+        let sent = match to {
             Side::Server => back.send(bytes),
             Side::Client => self.front.send_to(bytes, client),
         };
+        if to == Side::Server && sent.is_err_and(|e| e.kind() == io::ErrorKind::ConnectionRefused) {
+            self.server_unreachable += 1;
+        }
     }
 
     /// The association of a client address, opened on first sight.
@@ -107,8 +113,15 @@ impl Relay {
             }
         }
         for a in 0..self.associations.len() {
-            while let Ok(n) = self.associations[a].1.recv(&mut self.buf) {
-                incoming.push((Side::Server, a, self.buf[..n].to_vec()));
+            loop {
+                match self.associations[a].1.recv(&mut self.buf) {
+                    Ok(n) => incoming.push((Side::Server, a, self.buf[..n].to_vec())),
+                    // Seen, not ignored: the session's reason names it.
+                    Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => {
+                        self.server_unreachable += 1;
+                    }
+                    Err(_) => break,
+                }
             }
         }
         for (from, association, bytes) in incoming {

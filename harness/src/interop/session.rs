@@ -281,9 +281,21 @@ pub fn run_session_judged(
         server.name,
         srv.log()
     );
-    let j = judge(case, &seen, &coap, limit);
+    let mut j = judge(case, &seen, &coap, limit);
     r.trace
         .push(format!("           decided by the {} check", j.check));
+    if relay.server_unreachable > 0 {
+        r.trace.push(format!(
+            "           ICMP port unreachable from the server {} time(s)",
+            relay.server_unreachable
+        ));
+        if j.verdict != Verdict::Pass {
+            j.reason += &format!(
+                " (ICMP port unreachable came back from the server {} time(s): it was not listening; did it exit?)",
+                relay.server_unreachable
+            );
+        }
+    }
     (judged(r, j.verdict, j.reason), Some(j.check))
 }
 
