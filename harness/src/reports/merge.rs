@@ -33,7 +33,13 @@ pub fn merge(shards: &[Run]) -> Run {
         out.started_at = min_opt(out.started_at.take(), s.started_at.clone());
         out.finished_at = max_opt(out.finished_at.take(), s.finished_at.clone());
         out.complete &= s.complete;
+        out.strict |= s.strict;
         planned = planned.zip(s.planned).map(|(a, b)| a + b);
+        for p in &s.planned_cases {
+            if !out.planned_cases.iter().any(|x| x.key() == p.key()) {
+                out.planned_cases.push(p.clone());
+            }
+        }
     }
     out.planned = planned;
     out.normalize();
