@@ -114,12 +114,7 @@ fn header(h: &mut String, run: &Run, title: &str) {
     if !run.complete {
         let planned = run
             .planned
-            .map(|p| {
-                format!(
-                    " of {p} planned; {} cases were not run",
-                    run.not_run_count()
-                )
-            })
+            .map(|p| format!(" of {p} planned, {} not run", run.not_run_count()))
             .unwrap_or_default();
         let _ = writeln!(
             h,

@@ -144,6 +144,8 @@ pub fn render(run: &Run) -> String {
         .cases
         .iter()
         .filter(|c| matches!(c.verdict, Verdict::Fail | Verdict::Error))
+        // A deviation the baseline expects is known: listed below, not a top failure.
+        .filter(|c| c.ci_outcome(run.strict) != CiOutcome::ExpectedDeviation)
         .collect();
     // MUST before SHOULD before MAY, then failures before errors, then by id.
     failures.sort_by_key(|c| {
@@ -181,6 +183,19 @@ pub fn render(run: &Run) -> String {
                 failures.len() - TOP_FAILURES
             );
         }
+    }
+    let known: Vec<String> = run
+        .cases
+        .iter()
+        .filter(|c| c.ci_outcome(run.strict) == CiOutcome::ExpectedDeviation)
+        .map(|c| format!("{}{}{}", c.id, run_suffix(c), dut_suffix(run, c)))
+        .collect();
+    if !known.is_empty() {
+        let _ = writeln!(
+            m,
+            "\n**Deviations the baseline expects** (not CI failures): {}",
+            text(&known.join(", "))
+        );
     }
     let flaky = run.flaky();
     if !flaky.is_empty() {
