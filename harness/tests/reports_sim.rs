@@ -64,7 +64,7 @@ fn a_whole_sim_run_writes_every_format_from_one_model() {
         errors.is_empty(),
         "report.json does not fit its schema: {errors:#?}"
     );
-    assert_eq!(report["schema_version"], 2);
+    assert_eq!(report["schema_version"], 3);
     assert_eq!(report["dut"]["psk"], "<redacted>");
     assert_eq!(report["complete"], true);
     let cases = report["cases"].as_array().unwrap();
@@ -129,15 +129,19 @@ fn a_whole_sim_run_writes_every_format_from_one_model() {
         .iter()
         .filter(|t| t.children().any(|c| c.has_tag_name("skipped")))
         .count();
-    let not_run = cases
+    // The sim's profile has no baseline: only not-applicable cases are skipped, and
+    // what is red is what fails the run.
+    let not_applicable = cases
         .iter()
-        .filter(|c| c["verdict"] == "not_applicable" || c["verdict"] == "inconclusive")
+        .filter(|c| c["verdict"] == "not_applicable")
         .count();
-    assert_eq!(skipped, not_run);
+    assert_eq!(skipped, not_applicable);
     assert_eq!(
         suites[0].attribute("skipped"),
-        Some(not_run.to_string().as_str())
+        Some(not_applicable.to_string().as_str())
     );
+    assert_eq!(red(&doc), failing(&report, false));
+    assert_eq!(out.status.code() == Some(0), red(&doc) == 0);
     let hs = tcs
         .iter()
         .find(|t| t.attribute("name").unwrap().starts_with("HS-01 "))
@@ -170,6 +174,172 @@ fn a_whole_sim_run_writes_every_format_from_one_model() {
         );
         assert!(!contains(&bytes, b"CLIENT_RANDOM"), "{}", f.display());
     }
+}
+
+/// `<failure>` and `<error>` elements of a junit.xml.
+fn red(doc: &roxmltree::Document) -> usize {
+    doc.descendants()
+        .filter(|n| n.has_tag_name("failure") || n.has_tag_name("error"))
+        .count()
+}
+
+/// The results of a report.json that fail the run, by the rule of `dicetest run`'s exit
+/// code, worked out here on its own: an error; a result the baseline does not expect
+/// that has no baseline entry (an unexpected fail or inconclusive); with --strict any
+/// result the baseline does not expect.
+fn failing(report: &Value, strict: bool) -> usize {
+    report["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| {
+            let unexpected = c["as_expected"] == false;
+            c["verdict"] == "error"
+                || (unexpected && c["expected_deviation"].is_null())
+                || (strict && unexpected)
+        })
+        .count()
+}
+
+/// A profile file in `dir`: the reference board that issues session ids it cannot resume
+/// (RES-01 and RES-02 fail on it), with a baseline of its own.
+fn profile_with_baseline(dir: &Path, baseline: &[(&str, &str)]) -> String {
+    let shipped =
+        std::fs::read_to_string(root().join("profiles/selftest-sim-no-session-cache.yaml"))
+            .unwrap();
+    assert!(shipped.contains("name: selftest-sim-no-session-cache\n"));
+    let mut y = shipped.replace(
+        "name: selftest-sim-no-session-cache\n",
+        "name: sim-with-baseline\n",
+    );
+    y += "expected_deviations:\n";
+    for (id, why) in baseline {
+        y += &format!("  {id}: \"{why}\"\n");
+    }
+    let p = dir.join("sim-with-baseline.yaml");
+    std::fs::write(&p, y).unwrap();
+    p.display().to_string()
+}
+
+#[test]
+fn junit_is_red_exactly_when_the_run_fails() {
+    let dir = TempDir::new("baseline");
+    let run = |profile: &str, strict: bool, tag: &str| {
+        let out = dir.path().join(tag);
+        let (suite, out_s) = (suite(), out.display().to_string());
+        let mut args = vec![
+            "run", "--dut", profile, "--suite", &suite, "--case", "RES-*", "--case", "HS-01",
+            "--case", "HS-02", "--out", &out_s,
+        ];
+        if strict {
+            args.push("--strict");
+        }
+        let o = dicetest(&args);
+        let xml = std::fs::read_to_string(out.join("junit.xml")).unwrap();
+        let report = read_json(&out.join("report.json"));
+        (o, xml, report, out)
+    };
+    let skipped_as = |doc: &roxmltree::Document, kind: &str| {
+        doc.descendants()
+            .filter(|n| n.has_tag_name("skipped") && n.attribute("type") == Some(kind))
+            .count()
+    };
+
+    // Both fails expected, and a stale entry for HS-01 (which passes).
+    let full = profile_with_baseline(
+        dir.path(),
+        &[
+            (
+                "RES-01",
+                "no session cache: the abbreviated handshake cannot complete",
+            ),
+            (
+                "RES-02",
+                "no session cache: it repeats the unknown session id",
+            ),
+            ("HS-01", "stale: HS-01 passes on this board"),
+        ],
+    );
+    let (o, xml, report, out) = run(&full, false, "expected");
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    let doc = roxmltree::Document::parse(&xml).unwrap();
+    let fails = report["summary"]["fail"].as_u64().unwrap();
+    assert_eq!(fails, 2, "RES-01 and RES-02 fail on this board");
+    assert_eq!(red(&doc), 0, "{xml}");
+    assert_eq!(red(&doc), failing(&report, false));
+    assert_eq!(report["run_fails"], false);
+    assert_eq!(skipped_as(&doc, "expected_deviation"), 2, "{xml}");
+    assert_eq!(skipped_as(&doc, "not_applicable"), 1, "{xml}");
+    let msgs: Vec<&str> = doc
+        .descendants()
+        .filter(|n| n.attribute("type") == Some("expected_deviation"))
+        .map(|n| n.attribute("message").unwrap())
+        .collect();
+    assert!(
+        msgs.iter()
+            .any(|m| m.starts_with("expected deviation: no session cache: it repeats")),
+        "{msgs:?}"
+    );
+    let top = doc.root_element();
+    assert_eq!(top.attribute("failures"), Some("0"));
+    assert_eq!(top.attribute("errors"), Some("0"));
+    assert_eq!(top.attribute("skipped"), Some("3"));
+    // No clause is violated by fails the baseline expects.
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(!html.contains(">violated</span>"));
+    assert!(html.contains(">deviation expected by the baseline</span>"));
+    let md = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    assert!(
+        md.contains("**CI:** ✅ the run passes (2 deviation(s) the baseline expects)"),
+        "{md}"
+    );
+
+    // --strict: the stale HS-01 entry fails the run, and junit says so.
+    let (o, xml, report, _) = run(&full, true, "strict");
+    assert_eq!(o.status.code(), Some(1));
+    let doc = roxmltree::Document::parse(&xml).unwrap();
+    assert_eq!(red(&doc), 1, "{xml}");
+    assert_eq!(red(&doc), failing(&report, true));
+    assert!(doc
+        .descendants()
+        .any(|n| n.has_tag_name("failure") && n.attribute("type") == Some("stale_baseline")));
+
+    // Without a RES-02 entry its fail is unexpected: exit 1, one failure.
+    let partial = profile_with_baseline(
+        dir.path(),
+        &[(
+            "RES-01",
+            "no session cache: the abbreviated handshake cannot complete",
+        )],
+    );
+    let (o, xml, report, out) = run(&partial, false, "unexpected");
+    assert_eq!(o.status.code(), Some(1));
+    let doc = roxmltree::Document::parse(&xml).unwrap();
+    assert_eq!(red(&doc), 1, "{xml}");
+    assert_eq!(red(&doc), failing(&report, false));
+    let f = doc
+        .descendants()
+        .find(|n| n.has_tag_name("failure"))
+        .unwrap();
+    assert_eq!(f.attribute("type"), Some("fail"));
+    assert!(f
+        .parent()
+        .unwrap()
+        .attribute("name")
+        .unwrap()
+        .starts_with("RES-02 "));
+    assert_eq!(skipped_as(&doc, "expected_deviation"), 1);
+    assert_eq!(report["run_fails"], true);
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(
+        html.contains(">violated</span>"),
+        "RES-02 is a MUST-level case"
+    );
 }
 
 fn tshark(args: &[&str]) -> String {

@@ -1,10 +1,12 @@
 //! Snapshots (insta) of the textual formats on a fixed, synthetic result set: two DUTs,
-//! every verdict, a result that differs from the baseline, a repeat, evidence with a
-//! secret in it. No timestamps, so the snapshots are stable.
+//! every verdict, a result that differs from the baseline, a deviation the baseline
+//! expects, a repeat that makes a case flaky, a case the (interrupted) run did not reach,
+//! evidence with a secret in it. No timestamps, so the snapshots are stable.
 
 mod reports_util;
 
 use dicetest::reports::chart::{ChartDatagram, ChartRecord, Protection};
+use dicetest::reports::model::PlannedCase;
 use dicetest::reports::{html, junit, summary_md, CaseRecord, DutInfo, Redactor, Run, Sources};
 use dicetest::runner::Verdict;
 use reports_util::TempDir;
@@ -107,6 +109,18 @@ fn synthetic(dir: &std::path::Path) -> Run {
     again.reason = "got nothing".into();
     again.as_expected = false;
     cases.push(again);
+    // A fail the baseline expects: not a CI failure.
+    let mut known = case(
+        "other",
+        "suites/resumption/RES-01.yaml",
+        "RES-01",
+        Verdict::Fail,
+        "the ServerHello repeats the unknown session id",
+    );
+    known.expected_deviation = Some("no session cache in this firmware".into());
+    known.as_expected = true;
+    known.refs = vec!["RFC 5246 §7.4.1.3".into()];
+    cases.push(known);
     std::fs::create_dir_all(dir.join("evidence")).unwrap();
     for (i, c) in cases.iter_mut().enumerate().take(2) {
         let rel = format!("evidence/{}.txt", c.id);
@@ -135,11 +149,26 @@ fn synthetic(dir: &std::path::Path) -> Run {
         }],
         malformed: None,
     }];
+    // The plan: every case reached, and RES-02 against the board, which was not.
+    let mut planned_cases: Vec<PlannedCase> = cases
+        .iter()
+        .map(|c| PlannedCase {
+            dut: c.dut.clone(),
+            id: c.id.clone(),
+            run: c.run,
+        })
+        .collect();
+    planned_cases.push(PlannedCase {
+        dut: "board".into(),
+        id: "RES-02".into(),
+        run: 1,
+    });
     let mut run = Run {
         tool_version: "0.0.0-test".into(),
         duts: vec![dut("board"), dut("other")],
         cases,
         planned: Some(10),
+        planned_cases,
         complete: false,
         ..Default::default()
     };
@@ -169,30 +198,56 @@ fn junit_xml_snapshot_and_structure() {
         .descendants()
         .filter(|n| n.has_tag_name("testsuite"))
         .collect();
+    // A suite per DUT, and the one that makes the partial run red.
     assert_eq!(
         suites
             .iter()
             .map(|s| s.attribute("name").unwrap())
             .collect::<Vec<_>>(),
-        ["board", "other"]
+        ["board", "other", "dicetest"]
     );
     let cases: Vec<_> = doc
         .descendants()
         .filter(|n| n.has_tag_name("testcase"))
         .collect();
-    assert_eq!(cases.len(), run.cases.len());
+    // Every result, the case not reached, and dicetest.run.
+    assert_eq!(cases.len(), run.cases.len() + 2);
     let count = |tag: &str| {
         cases
             .iter()
             .filter(|c| c.children().any(|x| x.has_tag_name(tag)))
             .count()
     };
-    assert_eq!(count("failure"), 3);
-    assert_eq!(count("error"), 1);
-    assert_eq!(count("skipped"), 2);
+    // What fails the run is what is red: CK-01 and HS-01 (board), HS-01 (other) failed,
+    // and HS-01 (board) is flaky in both its runs; RPL-01 is an error, REC-01 an
+    // unexpected inconclusive. Plus the interruption.
+    assert_eq!(
+        count("failure") + count("error"),
+        run.failing_results().len() + 1
+    );
+    assert_eq!(count("failure"), 4);
+    assert_eq!(count("error"), 3);
+    // HS-02 not applicable, RES-01 expected by the baseline, RES-02 not run.
+    assert_eq!(count("skipped"), 3);
+    let skipped: Vec<&str> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("skipped"))
+        .map(|n| n.attribute("message").unwrap())
+        .collect();
+    assert!(skipped.contains(&"not run: the run was interrupted before this case"));
+    assert!(skipped.contains(
+        &"expected deviation: no session cache in this firmware (verdict fail: the ServerHello repeats the unknown session id)"
+    ));
     let board = suites[0];
-    assert_eq!(board.attribute("tests"), Some("6"));
-    assert_eq!(board.attribute("failures"), Some("2"));
+    assert_eq!(board.attribute("tests"), Some("7"));
+    assert_eq!(board.attribute("failures"), Some("3"));
+    assert_eq!(board.attribute("errors"), Some("2"));
+    assert_eq!(board.attribute("skipped"), Some("2"));
+    let top = doc.root_element();
+    assert_eq!(top.attribute("tests"), Some("11"));
+    assert_eq!(top.attribute("failures"), Some("4"));
+    assert_eq!(top.attribute("errors"), Some("3"));
+    assert_eq!(top.attribute("skipped"), Some("3"));
     let ck = cases
         .iter()
         .find(|c| c.attribute("name").unwrap().starts_with("CK-01") && c.parent() == Some(board))
@@ -225,9 +280,14 @@ fn html_is_one_file_without_network_or_secrets() {
     }
     assert!(page.contains("<svg class=\"msc\""));
     assert!(page.contains("Partial report"));
-    // Coverage: 2 clauses, both cited by MUST cases and exercised.
+    // Coverage: 3 clauses, all cited by MUST cases and exercised.
     assert!(
-        page.contains("2 of 2 MUST clauses covered (100%)"),
+        page.contains("3 of 3 MUST clauses covered (100%)"),
         "coverage line"
     );
+    // The two the board's CK-01 failed unexpectedly are violated; the one only an
+    // expected deviation cites is not.
+    assert_eq!(page.matches(">violated</span>").count(), 2);
+    assert!(page.contains(">deviation expected by the baseline</span>"));
+    assert!(page.contains("verdicts reached of 10 planned, 1 not run."));
 }

@@ -222,10 +222,12 @@ fn run_pair(
     redact: &Redactor,
 ) -> Result<Run, String> {
     let info = interop::pair_info(c, s);
+    let planned: Vec<String> = cases.iter().map(|(c, _)| c.id.clone()).collect();
     journal::start(
         dir,
         std::slice::from_ref(&info),
-        cases.len(),
+        &planned,
+        false,
         &rfc3339(now_unix_ms()),
     )
     .map_err(|e| format!("cannot start the journal: {e}"))?;

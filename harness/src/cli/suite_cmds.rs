@@ -677,12 +677,15 @@ pub fn run(a: RunArgs) -> i32 {
         }
     };
     // A new journal for this run: verdicts are appended the moment they are reached.
-    let planned = cases.len() * a.repeat.max(1) as usize;
+    let planned: Vec<String> = (0..a.repeat.max(1))
+        .flat_map(|_| cases.iter().map(|c| c.case.id.clone()))
+        .collect();
     let started = reports::model::rfc3339(reports::model::now_unix_ms());
     if let Err(e) = journal::start(
         &a.out,
         &[DutInfo::from_profile(&profile)],
-        planned,
+        &planned,
+        a.strict,
         &started,
     ) {
         eprintln!("cannot start the journal in {}: {e}", a.out.display());

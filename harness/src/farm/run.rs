@@ -146,7 +146,8 @@ fn run_lane(
     let info = dut_info(spec, profile.as_ref().ok());
     let _ = std::fs::remove_dir_all(dir.join("evidence"));
     let _ = std::fs::remove_dir_all(dir.join(reports::CAPTURES));
-    journal::start(dir, &[info], cases.len(), started)
+    let planned: Vec<String> = cases.iter().map(|c| c.case.id.clone()).collect();
+    journal::start(dir, &[info], &planned, false, started)
         .map_err(|e| FarmError::Io(dir.display().to_string(), e))?;
     let writer = CaseWriter {
         out: dir.to_path_buf(),

@@ -6,6 +6,12 @@
 //! reached a pass or a fail against a DUT: inconclusive, error and not-applicable
 //! verdicts show nothing about the clause. Only the clauses the report's cases cite are
 //! counted, so a run filtered with `--case` covers a smaller set.
+//!
+//! A clause is *violated* only when a MUST-level case citing it failed and the DUT
+//! profile's baseline does not expect that fail. A fail the baseline expects shows as
+//! "deviation expected by the baseline"; an unexpected fail of a SHOULD- or MAY-level
+//! case as "SHOULD not met" ("MAY not met"): the RFC asks for the behaviour, it does not
+//! require it (RFC 2119 §3, §5).
 
 use std::collections::BTreeMap;
 
@@ -20,8 +26,30 @@ pub struct Clause {
     /// Indexes into `Run::cases`.
     pub cases: Vec<usize>,
     pub covered: bool,
-    /// Some citing case failed.
-    pub failed: bool,
+    /// A MUST-level case citing it failed, unexpectedly.
+    pub violated: bool,
+    /// A SHOULD- or MAY-level case citing it failed, unexpectedly: the strongest such
+    /// level.
+    pub not_met: Option<String>,
+    /// A case citing it failed as the baseline expects.
+    pub deviation_expected: bool,
+}
+
+impl Clause {
+    /// What the coverage table says of it.
+    pub fn status(&self) -> String {
+        if self.violated {
+            "violated".into()
+        } else if let Some(l) = &self.not_met {
+            format!("{l} not met")
+        } else if self.deviation_expected {
+            "deviation expected by the baseline".into()
+        } else if self.covered {
+            "covered".into()
+        } else {
+            "not covered".into()
+        }
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -56,14 +84,37 @@ pub fn coverage(run: &Run) -> Coverage {
                 level: c.level.clone(),
                 cases: Vec::new(),
                 covered: false,
-                failed: false,
+                violated: false,
+                not_met: None,
+                deviation_expected: false,
             });
             if super::summary_md::level_rank(&c.level) < super::summary_md::level_rank(&e.level) {
                 e.level = c.level.clone();
             }
             e.cases.push(i);
             e.covered |= exercised(c);
-            e.failed |= c.verdict == Verdict::Fail;
+            if c.verdict == Verdict::Fail {
+                // as_expected with a baseline entry: the deviation is known. (A pass
+                // where one is expected is no fail at all.)
+                let expected = c.as_expected && c.expected_deviation.is_some();
+                if expected {
+                    e.deviation_expected = true;
+                } else if c.level == "MUST" {
+                    e.violated = true;
+                } else {
+                    let level = if c.level.is_empty() {
+                        "SHOULD".to_string()
+                    } else {
+                        c.level.clone()
+                    };
+                    let stronger = e.not_met.as_ref().is_none_or(|l| {
+                        super::summary_md::level_rank(&level) < super::summary_md::level_rank(l)
+                    });
+                    if stronger {
+                        e.not_met = Some(level);
+                    }
+                }
+            }
         }
     }
     let mut clauses: Vec<Clause> = by.into_values().collect();
@@ -163,8 +214,50 @@ mod tests {
         assert_eq!((cov.must_total, cov.must_covered), (3, 3));
         let c422 = &cov.clauses[2];
         assert_eq!(c422.cases, [1, 2]);
-        assert!(c422.failed);
+        // C is a SHOULD-level fail: not met, not violated.
+        assert!(!c422.violated);
+        assert_eq!(c422.status(), "SHOULD not met");
         assert!(!cov.clauses[1].covered);
         assert_eq!(cov.clauses[1].level, "MAY");
+    }
+
+    #[test]
+    fn violated_only_by_an_unexpected_must_fail() {
+        let mut expected = case("E", "MUST", Verdict::Fail, &["RFC 6347 §4.1"]);
+        expected.expected_deviation = Some("known bug".into());
+        let unexpected = case("U", "MUST", Verdict::Fail, &["RFC 6347 §4.2"]);
+        let may = case("M", "MAY", Verdict::Fail, &["RFC 6347 §4.3"]);
+        let mut stale = case("S", "MUST", Verdict::Pass, &["RFC 6347 §4.4"]);
+        stale.expected_deviation = Some("was a bug".into());
+        stale.as_expected = false;
+        let both = vec![
+            case("A", "MUST", Verdict::Pass, &["RFC 6347 §4.5"]),
+            case("B", "SHOULD", Verdict::Fail, &["RFC 6347 §4.5"]),
+        ];
+        let mut cases = vec![expected, unexpected, may, stale];
+        cases.extend(both);
+        let run = Run {
+            cases,
+            ..Default::default()
+        };
+        let status: Vec<(String, String)> = coverage(&run)
+            .clauses
+            .iter()
+            .map(|c| (c.clause.clone(), c.status()))
+            .collect();
+        let want = [
+            ("RFC 6347 §4.1", "deviation expected by the baseline"),
+            ("RFC 6347 §4.2", "violated"),
+            ("RFC 6347 §4.3", "MAY not met"),
+            ("RFC 6347 §4.4", "covered"),
+            ("RFC 6347 §4.5", "SHOULD not met"),
+        ];
+        let want: Vec<(String, String)> = want
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect();
+        assert_eq!(status, want);
+        // The MUST clause a SHOULD case failed is still a MUST clause, and covered.
+        assert_eq!(coverage(&run).clauses[4].level, "MUST");
     }
 }

@@ -114,7 +114,7 @@ fn header(h: &mut String, run: &Run, title: &str) {
     if !run.complete {
         let planned = run
             .planned
-            .map(|p| format!(" of {p} planned"))
+            .map(|p| format!(" of {p} planned, {} not run", run.not_run_count()))
             .unwrap_or_default();
         let _ = writeln!(
             h,
@@ -330,16 +330,20 @@ fn coverage_section(h: &mut String, run: &Run) {
             pct * 3.0
         );
     }
-    h.push_str("<p class=\"muted\">A clause is one reference as the cases cite it; it is a MUST clause when a MUST-level case cites it, and covered when a case citing it reached pass or fail (inconclusive, error and not-applicable verdicts show nothing about it). Only the clauses the cases of this report cite are counted.</p>\n");
+    h.push_str("<p class=\"muted\">A clause is one reference as the cases cite it; it is a MUST clause when a MUST-level case cites it, and covered when a case citing it reached pass or fail (inconclusive, error and not-applicable verdicts show nothing about it). It is violated only when a MUST-level case citing it failed and the baseline does not expect that; a fail the baseline expects shows as a deviation expected by the baseline, an unexpected SHOULD- or MAY-level fail as SHOULD (MAY) not met. Only the clauses the cases of this report cite are counted.</p>\n");
     h.push_str("<table class=\"coverage\"><thead><tr><th>clause</th><th>level</th><th>status</th><th>cases</th></tr></thead><tbody>\n");
     for cl in &cov.clauses {
-        let status = if cl.failed {
-            "<span class=\"v v-fail\">violated</span>"
+        // Only an unexpected MUST-level fail is shown as a violation (see coverage.rs).
+        let class = if cl.violated {
+            "v-fail"
+        } else if cl.not_met.is_some() || cl.deviation_expected {
+            "v-inconclusive"
         } else if cl.covered {
-            "<span class=\"v v-pass\">covered</span>"
+            "v-pass"
         } else {
-            "<span class=\"v v-not_applicable\">not covered</span>"
+            "v-not_applicable"
         };
+        let status = format!("<span class=\"v {class}\">{}</span>", esc(&cl.status()));
         let cases: Vec<String> = cl
             .cases
             .iter()

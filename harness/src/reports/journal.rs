@@ -1,7 +1,13 @@
 //! `journal.jsonl`: one JSON object a line, appended and synced the moment something is
 //! known, so a run killed at any point leaves every verdict it reached.
 //!
-//! - a start line: `{"journal": 1, "tool_version", "started_at", "duts": [...], "planned"}`
+//! - a start line: `{"journal": 1, "tool_version", "started_at", "duts": [...], "planned",
+//!   "planned_cases": [...], "strict"}`. `planned_cases` lists every play the run means to
+//!   make, in order: a case id (against the line's first DUT; its k-th appearance is run k
+//!   under `--repeat`), or `{"dut", "id", "run"}` (a merge's journal). `planned` (their
+//!   count) stays for older readers; `strict` is whether the run was made with `--strict`,
+//!   which decides what fails it (`model::CaseRecord::ci_outcome`). Both are absent from
+//!   the journals of older versions: the plan is then unknown and the run not strict.
 //! - a case line per verdict: a [`CaseRecord`] (with its decoded exchange);
 //! - an end line: `{"journal_end": true, "finished_at"}` — missing when interrupted.
 //!
@@ -13,7 +19,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::model::{CaseRecord, DutInfo, Run};
+use super::model::{CaseRecord, DutInfo, PlannedCase, Run};
 
 pub const JOURNAL: &str = "journal.jsonl";
 pub const JOURNAL_VERSION: u32 = 1;
@@ -29,6 +35,19 @@ struct StartLine {
     duts: Vec<DutInfo>,
     #[serde(default)]
     planned: Option<usize>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    planned_cases: Vec<PlannedEntry>,
+    #[serde(default)]
+    strict: bool,
+}
+
+/// One entry of `planned_cases`.
+#[derive(Serialize, Deserialize)]
+#[serde(untagged)]
+enum PlannedEntry {
+    /// A case id, against the start line's first DUT; the k-th appearance is run k.
+    Id(String),
+    Full(PlannedCase),
 }
 
 #[derive(Serialize, Deserialize)]
@@ -75,10 +94,13 @@ fn append_line(out: &Path, value: &impl Serialize) -> std::io::Result<()> {
 }
 
 /// Starts a new journal in `out` (an old one is replaced).
+/// `planned_cases` holds a case id per play the run means to make, in order (an id
+/// appears once per `--repeat` run); `strict` is whether the run was made with `--strict`.
 pub fn start(
     out: &Path,
     duts: &[DutInfo],
-    planned: usize,
+    planned_cases: &[String],
+    strict: bool,
     started_at: &str,
 ) -> std::io::Result<()> {
     match std::fs::remove_file(out.join(JOURNAL)) {
@@ -92,7 +114,12 @@ pub fn start(
             tool_version: env!("CARGO_PKG_VERSION").into(),
             started_at: Some(started_at.into()),
             duts: duts.to_vec(),
-            planned: Some(planned),
+            planned: Some(planned_cases.len()),
+            planned_cases: planned_cases
+                .iter()
+                .map(|id| PlannedEntry::Id(id.clone()))
+                .collect(),
+            strict,
         },
     )
 }
@@ -125,6 +152,13 @@ pub fn write_run(out: &Path, run: &Run) -> std::io::Result<()> {
             started_at: run.started_at.clone(),
             duts: run.duts.clone(),
             planned: run.planned,
+            planned_cases: run
+                .planned_cases
+                .iter()
+                .cloned()
+                .map(PlannedEntry::Full)
+                .collect(),
+            strict: run.strict,
         },
     )?;
     for c in &run.cases {
@@ -150,6 +184,9 @@ pub fn parse(text: &str, path: &str) -> Result<Run, JournalError> {
     let mut run = Run::default();
     let lines: Vec<&str> = text.lines().collect();
     let mut current_dut: Option<String> = None;
+    // Plays planned so far per (DUT, id), and every planned key once.
+    let mut runs_planned: std::collections::HashMap<(String, String), u32> = Default::default();
+    let mut planned_keys: std::collections::HashSet<(String, String, u32)> = Default::default();
     for (i, l) in lines.iter().enumerate() {
         if l.trim().is_empty() {
             continue;
@@ -179,6 +216,21 @@ pub fn parse(text: &str, path: &str) -> Result<Run, JournalError> {
                     (a, b) => a.or(b),
                 };
                 current_dut = s.duts.first().map(|d| d.name.clone());
+                run.strict |= s.strict;
+                for p in s.planned_cases {
+                    let p = match p {
+                        PlannedEntry::Full(p) => p,
+                        PlannedEntry::Id(id) => {
+                            let dut = current_dut.clone().unwrap_or_default();
+                            let n = runs_planned.entry((dut.clone(), id.clone())).or_insert(0);
+                            *n += 1;
+                            PlannedCase { dut, id, run: *n }
+                        }
+                    };
+                    if planned_keys.insert(p.key()) {
+                        run.planned_cases.push(p);
+                    }
+                }
                 for d in s.duts {
                     if !run.duts.iter().any(|x| x.name == d.name) {
                         run.duts.push(d);
@@ -239,5 +291,44 @@ mod tests {
         let run = parse(&whole, "j").expect("reads");
         assert!(run.complete);
         assert_eq!(run.cases[0].dut, "unknown");
+    }
+
+    #[test]
+    fn the_plan_and_strict_are_kept() {
+        let dir =
+            std::env::temp_dir().join(format!("dicetest-journal-plan-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let ids: Vec<String> = ["HS-01", "CK-01", "HS-01", "CK-01"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        start(&dir, &[DutInfo::named("sim")], &ids, true, "t0").expect("starts");
+        append(&dir, &serde_json::from_str::<CaseRecord>(CASE).unwrap()).expect("appends");
+        let run = read(&dir.join(JOURNAL)).expect("reads");
+        assert!(run.strict);
+        assert!(!run.complete);
+        assert_eq!(run.planned, Some(4));
+        let plan: Vec<(&str, &str, u32)> = run
+            .planned_cases
+            .iter()
+            .map(|p| (p.dut.as_str(), p.id.as_str(), p.run))
+            .collect();
+        assert_eq!(
+            plan,
+            [
+                ("sim", "HS-01", 1),
+                ("sim", "CK-01", 1),
+                ("sim", "HS-01", 2),
+                ("sim", "CK-01", 2)
+            ]
+        );
+        assert_eq!(run.not_run().len(), 3);
+        // A merge's journal writes the plan whole and reads it back the same.
+        let again = dir.join("again");
+        write_run(&again, &run).expect("writes");
+        let back = read(&again.join(JOURNAL)).expect("reads");
+        assert_eq!(back.planned_cases, run.planned_cases);
+        assert!(back.strict && !back.complete);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -6,7 +6,7 @@ use std::path::Path;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::model::{CaseRecord, Counts, DutInfo, Run, SCHEMA_VERSION};
+use super::model::{CaseRecord, Counts, DutInfo, PlannedCase, Run, SCHEMA_VERSION};
 
 /// The layout of `report.json`.
 #[derive(Serialize, Deserialize, JsonSchema)]
@@ -28,6 +28,18 @@ pub struct ReportJson {
     /// Cases the run meant to play, if known.
     #[serde(default)]
     pub planned: Option<usize>,
+    /// The planned plays that have no result (a partial run's unreached cases), when the
+    /// plan is known.
+    #[serde(default)]
+    pub not_run: Vec<PlannedCase>,
+    /// The run was made with `--strict`.
+    #[serde(default)]
+    pub strict: bool,
+    /// Whether the run fails, as `dicetest run`'s exit code says: a result fails it
+    /// (an unexpected fail or inconclusive, an error, a flaky case; with `strict`, a pass
+    /// the baseline does not expect), or the run was interrupted.
+    #[serde(default)]
+    pub run_fails: bool,
     /// The DUT, when the report is about one (null for a merge of several).
     pub dut: Option<DutInfo>,
     pub duts: Vec<DutInfo>,
@@ -55,6 +67,9 @@ impl ReportJson {
             duration_ms: run.cases.iter().map(|c| c.duration_ms).sum(),
             complete: run.complete,
             planned: run.planned,
+            not_run: run.not_run().into_iter().cloned().collect(),
+            strict: run.strict,
+            run_fails: run.fails(),
             dut: (run.duts.len() == 1).then(|| run.duts[0].clone()),
             duts: run.duts.clone(),
             summary: Summary {
@@ -82,7 +97,22 @@ impl ReportJson {
             cases: self.cases,
             planned: self.planned,
             complete: self.complete,
+            planned_cases: Vec::new(),
+            strict: self.strict,
         };
+        // The plan is what was reached plus what was not (only a partial run needs it).
+        if !self.not_run.is_empty() {
+            run.planned_cases = run
+                .cases
+                .iter()
+                .map(|c| PlannedCase {
+                    dut: c.dut.clone(),
+                    id: c.id.clone(),
+                    run: c.run,
+                })
+                .chain(self.not_run)
+                .collect();
+        }
         if run.duts.is_empty() {
             run.duts.extend(self.dut);
         }

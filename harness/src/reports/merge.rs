@@ -17,6 +17,7 @@ pub fn merge(shards: &[Run]) -> Run {
         ..Default::default()
     };
     let mut planned = Some(0usize);
+    let mut planned_keys = std::collections::HashSet::new();
     for s in shards {
         for d in &s.duts {
             match out.duts.iter_mut().find(|x| x.name == d.name) {
@@ -33,7 +34,13 @@ pub fn merge(shards: &[Run]) -> Run {
         out.started_at = min_opt(out.started_at.take(), s.started_at.clone());
         out.finished_at = max_opt(out.finished_at.take(), s.finished_at.clone());
         out.complete &= s.complete;
+        out.strict |= s.strict;
         planned = planned.zip(s.planned).map(|(a, b)| a + b);
+        for p in &s.planned_cases {
+            if planned_keys.insert(p.key()) {
+                out.planned_cases.push(p.clone());
+            }
+        }
     }
     out.planned = planned;
     out.normalize();
@@ -225,6 +232,36 @@ mod tests {
         assert_eq!(m.started_at.as_deref(), Some("2024-01-01"));
         assert_eq!(m.planned, Some(6));
         assert!(m.complete);
+    }
+
+    #[test]
+    fn plans_join_and_a_partial_or_strict_shard_makes_the_merge_so() {
+        use crate::reports::model::PlannedCase;
+        let plan = |dut: &str, ids: &[&str]| -> Vec<PlannedCase> {
+            ids.iter()
+                .map(|id| PlannedCase {
+                    dut: dut.into(),
+                    id: id.to_string(),
+                    run: 1,
+                })
+                .collect()
+        };
+        let mut a = run("sim", vec![rec("sim", "A", Verdict::Pass)], "t");
+        a.planned_cases = plan("sim", &["A", "B"]);
+        a.complete = false;
+        let mut b = run("ossl", vec![rec("ossl", "A", Verdict::Pass)], "t");
+        b.planned_cases = plan("ossl", &["A"]);
+        b.strict = true;
+        let m = merge(&[a, b]);
+        assert!(!m.complete && m.strict);
+        assert_eq!(m.planned_cases.len(), 3);
+        let not_run: Vec<(&str, &str)> = m
+            .not_run()
+            .iter()
+            .map(|p| (p.dut.as_str(), p.id.as_str()))
+            .collect();
+        assert_eq!(not_run, [("sim", "B")]);
+        assert!(m.fails());
     }
 
     #[test]

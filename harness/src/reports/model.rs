@@ -14,7 +14,8 @@ use crate::runner::{CaseResult, Verdict};
 /// Version of the `report.json` layout (and of its published schema).
 /// 2: `dut` may be null with several DUTs; `duts`, run timing, per-case `dut`,
 /// `category`, `started_at` and `capture` were added.
-pub const SCHEMA_VERSION: u32 = 2;
+/// 3: `not_run`, `strict` and `run_fails` were added.
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// What `report.json` and the journal say about a DUT. The PSK itself is never written.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -163,6 +164,33 @@ impl CaseRecord {
     pub fn key(&self) -> (String, String, u32) {
         (self.dut.clone(), self.id.clone(), self.run)
     }
+
+    /// What this result means for CI, on its own (a flaky case is a matter of several
+    /// results: see [`Run::ci_outcomes`]).
+    ///
+    /// - error always fails the run: it says nothing about the DUT, and no baseline
+    ///   entry excuses it;
+    /// - fail and inconclusive fail it unless the baseline expects a deviation;
+    /// - a pass where the baseline expects a deviation fails it only with `--strict`;
+    /// - not applicable never does.
+    pub fn ci_outcome(&self, strict: bool) -> CiOutcome {
+        match self.verdict {
+            Verdict::NotApplicable => CiOutcome::NotApplicable,
+            Verdict::Error => CiOutcome::Failed(Failure::Error),
+            Verdict::Pass if self.as_expected || self.expected_deviation.is_none() => {
+                CiOutcome::Passed
+            }
+            Verdict::Pass if strict => CiOutcome::Failed(Failure::StaleBaseline),
+            Verdict::Pass => CiOutcome::PassedAgainstBaseline,
+            Verdict::Fail | Verdict::Inconclusive
+                if self.as_expected && self.expected_deviation.is_some() =>
+            {
+                CiOutcome::ExpectedDeviation
+            }
+            Verdict::Fail => CiOutcome::Failed(Failure::Fail),
+            Verdict::Inconclusive => CiOutcome::Failed(Failure::Inconclusive),
+        }
+    }
 }
 
 /// The folder a case file sits in, which the suite uses as its category
@@ -242,6 +270,99 @@ pub struct Run {
     pub planned: Option<usize>,
     /// False when the journal has no end line: the run was interrupted.
     pub complete: bool,
+    /// Every play the run meant to make, in plan order (from the journal's header; empty
+    /// when unknown, as in journals of older versions). The k-th entry of a (DUT, id) is
+    /// its run k (`--repeat`).
+    pub planned_cases: Vec<PlannedCase>,
+    /// The run was made with `--strict`: a pass where the baseline expects a deviation
+    /// fails it too.
+    pub strict: bool,
+}
+
+/// One play a run meant to make: a case against a DUT, its run number under `--repeat`.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+pub struct PlannedCase {
+    pub dut: String,
+    pub id: String,
+    #[serde(default = "one")]
+    pub run: u32,
+}
+
+impl PlannedCase {
+    pub fn key(&self) -> (String, String, u32) {
+        (self.dut.clone(), self.id.clone(), self.run)
+    }
+}
+
+/// What one result means for CI: the single decision both the report formats and the
+/// exit code of `dicetest run` use (see [`CaseRecord::ci_outcome`], [`Run::ci_outcomes`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CiOutcome {
+    /// A pass the baseline expects.
+    Passed,
+    /// A pass where the baseline lists a deviation that did not show (the DUT was fixed,
+    /// or the baseline is stale). Not a CI failure without `--strict`.
+    PassedAgainstBaseline,
+    /// A fail or inconclusive the profile's baseline expects: known, not a CI failure.
+    ExpectedDeviation,
+    /// The case does not apply to what the DUT claims.
+    NotApplicable,
+    /// The result fails the run.
+    Failed(Failure),
+}
+
+/// Why a result fails the run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Failure {
+    /// An unexpected fail: the DUT did something the RFC forbids.
+    Fail,
+    /// The harness or the DUT's setup failed; no baseline excuses it.
+    Error,
+    /// An unexpected inconclusive: the case could not reach what it tests.
+    Inconclusive,
+    /// With `--strict`: a pass where the baseline expects a deviation.
+    StaleBaseline,
+    /// The case gave different verdicts across `--repeat` runs.
+    Flaky,
+}
+
+impl Failure {
+    /// The name reports give it (junit.xml's `type`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Failure::Fail => "fail",
+            Failure::Error => "error",
+            Failure::Inconclusive => "inconclusive",
+            Failure::StaleBaseline => "stale_baseline",
+            Failure::Flaky => "flaky",
+        }
+    }
+}
+
+impl CiOutcome {
+    pub fn fails_run(self) -> bool {
+        matches!(self, CiOutcome::Failed(_))
+    }
+
+    /// The name reports give it (junit.xml's `dicetest.outcome` property).
+    pub fn name(self) -> &'static str {
+        match self {
+            CiOutcome::Passed => "passed",
+            CiOutcome::PassedAgainstBaseline => "passed_against_baseline",
+            CiOutcome::ExpectedDeviation => "expected_deviation",
+            CiOutcome::NotApplicable => "not_applicable",
+            CiOutcome::Failed(f) => f.name(),
+        }
+    }
+}
+
+/// A baseline entry whose reason starts with `flaky:` declares a race of the DUT's own
+/// (see `runner::as_expected`): any verdict but error is as expected, so differing
+/// verdicts across repeats are too.
+fn baseline_says_flaky(c: &CaseRecord) -> bool {
+    c.expected_deviation
+        .as_deref()
+        .is_some_and(|r| r.trim_start().starts_with("flaky:"))
 }
 
 impl Run {
@@ -312,6 +433,82 @@ impl Run {
                 }
             })
             .collect()
+    }
+
+    /// (DUT, id) of the cases whose verdicts differ across `--repeat` runs and whose
+    /// baseline does not declare them flaky: these fail the run.
+    fn failing_flaky(&self) -> std::collections::BTreeSet<(&str, &str)> {
+        let mut seen: BTreeMap<(&str, &str), (Vec<Verdict>, bool)> = BTreeMap::new();
+        for c in &self.cases {
+            let (v, declared) = seen.entry((&c.dut, &c.id)).or_default();
+            if !v.contains(&c.verdict) {
+                v.push(c.verdict);
+            }
+            *declared |= baseline_says_flaky(c);
+        }
+        seen.into_iter()
+            .filter(|(_, (v, declared))| v.len() > 1 && !declared)
+            .map(|(k, _)| k)
+            .collect()
+    }
+
+    /// What each result (`self.cases[i]`) means for CI, with the run's `strict` and its
+    /// flaky cases: every run of a flaky case that would not fail on its own fails as
+    /// [`Failure::Flaky`].
+    pub fn ci_outcomes(&self) -> Vec<CiOutcome> {
+        let flaky = self.failing_flaky();
+        self.cases
+            .iter()
+            .map(|c| match c.ci_outcome(self.strict) {
+                o @ CiOutcome::Failed(_) => o,
+                _ if flaky.contains(&(c.dut.as_str(), c.id.as_str())) => {
+                    CiOutcome::Failed(Failure::Flaky)
+                }
+                o => o,
+            })
+            .collect()
+    }
+
+    /// The results that fail the run, and why: what `dicetest run`'s exit code is
+    /// decided by, and what junit.xml writes as `<failure>` or `<error>`.
+    pub fn failing_results(&self) -> Vec<(&CaseRecord, Failure)> {
+        self.cases
+            .iter()
+            .zip(self.ci_outcomes())
+            .filter_map(|(c, o)| match o {
+                CiOutcome::Failed(f) => Some((c, f)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Whether the run fails: a result fails it, or it was interrupted (a partial run
+    /// never passes).
+    pub fn fails(&self) -> bool {
+        !self.complete || !self.failing_results().is_empty()
+    }
+
+    /// Planned plays that have no result: the cases an interrupted run did not reach.
+    /// Empty when the plan is unknown.
+    pub fn not_run(&self) -> Vec<&PlannedCase> {
+        let reached: std::collections::BTreeSet<(String, String, u32)> =
+            self.cases.iter().map(|c| c.key()).collect();
+        self.planned_cases
+            .iter()
+            .filter(|p| !reached.contains(&p.key()))
+            .collect()
+    }
+
+    /// How many planned plays have no result: from the plan when known, else from the
+    /// planned count.
+    pub fn not_run_count(&self) -> usize {
+        if !self.planned_cases.is_empty() {
+            self.not_run().len()
+        } else {
+            self.planned
+                .map(|p| p.saturating_sub(self.cases.len()))
+                .unwrap_or(0)
+        }
     }
 
     /// A title for the whole report: the DUT's name, or the DUTs' names (for several
@@ -398,7 +595,7 @@ pub fn now_unix_ms() -> u64 {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]
@@ -408,6 +605,124 @@ mod tests {
         assert_eq!(rfc3339(951_827_696_789), "2000-02-29T12:34:56.789Z");
         assert_eq!(rfc3339(1_709_251_199_000), "2024-02-29T23:59:59.000Z");
         assert_eq!(rfc3339(4_102_444_800_000), "2100-01-01T00:00:00.000Z");
+    }
+
+    pub(crate) fn record(id: &str, v: Verdict, baseline: Option<&str>, run: u32) -> CaseRecord {
+        CaseRecord {
+            dut: "d".into(),
+            id: id.into(),
+            title: format!("{id} title"),
+            verdict: v,
+            reason: format!("{v} reason"),
+            step: None,
+            line: None,
+            refs: Vec::new(),
+            level: "MUST".into(),
+            file: format!("suites/handshake/{id}.yaml"),
+            category: "handshake".into(),
+            started_at: None,
+            duration_ms: 5,
+            as_expected: crate::runner::as_expected(baseline, v),
+            expected_deviation: baseline.map(String::from),
+            evidence: None,
+            capture: None,
+            run,
+            chart: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn what_fails_the_run() {
+        use CiOutcome::*;
+        let dev = Some("a known bug");
+        let racy = Some("flaky: a serial server");
+        let table = [
+            (Verdict::Pass, None, false, Passed),
+            (Verdict::Pass, racy, false, Passed),
+            (Verdict::Pass, dev, false, PassedAgainstBaseline),
+            (Verdict::Pass, dev, true, Failed(Failure::StaleBaseline)),
+            (Verdict::Fail, None, false, Failed(Failure::Fail)),
+            (Verdict::Fail, dev, true, ExpectedDeviation),
+            (Verdict::Fail, racy, false, ExpectedDeviation),
+            (
+                Verdict::Inconclusive,
+                None,
+                false,
+                Failed(Failure::Inconclusive),
+            ),
+            (Verdict::Inconclusive, dev, false, ExpectedDeviation),
+            (Verdict::Error, None, false, Failed(Failure::Error)),
+            // No baseline entry excuses an error (runner::as_expected agrees).
+            (Verdict::Error, dev, false, Failed(Failure::Error)),
+            (Verdict::NotApplicable, None, true, NotApplicable),
+            (Verdict::NotApplicable, dev, true, NotApplicable),
+        ];
+        for (v, baseline, strict, want) in table {
+            let r = record("X", v, baseline, 1);
+            assert_eq!(
+                r.ci_outcome(strict),
+                want,
+                "{v} {baseline:?} strict={strict}"
+            );
+            // Every verdict the baseline accepts and that is not a stale entry passes.
+            if want != PassedAgainstBaseline && !strict {
+                assert_eq!(!want.fails_run(), r.as_expected, "{v} {baseline:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn flaky_cases_fail_every_run_unless_the_baseline_says_flaky() {
+        let mut run = Run {
+            cases: vec![
+                record("A", Verdict::Pass, None, 1),
+                record("A", Verdict::Fail, None, 2),
+                record("B", Verdict::Pass, Some("flaky: serial"), 1),
+                record("B", Verdict::Fail, Some("flaky: serial"), 2),
+                record("C", Verdict::Fail, Some("known"), 1),
+                record("C", Verdict::Fail, Some("known"), 2),
+            ],
+            complete: true,
+            ..Default::default()
+        };
+        let failing: Vec<(String, u32, Failure)> = run
+            .failing_results()
+            .into_iter()
+            .map(|(c, f)| (c.id.clone(), c.run, f))
+            .collect();
+        assert_eq!(
+            failing,
+            [
+                ("A".to_string(), 1, Failure::Flaky),
+                ("A".to_string(), 2, Failure::Fail)
+            ]
+        );
+        assert!(run.fails());
+        run.cases.truncate(0);
+        run.cases.push(record("C", Verdict::Fail, Some("known"), 1));
+        assert!(!run.fails());
+        run.complete = false;
+        assert!(run.fails(), "a partial run never passes");
+    }
+
+    #[test]
+    fn not_run_is_the_plan_minus_what_was_reached() {
+        let p = |id: &str, run: u32| PlannedCase {
+            dut: "d".into(),
+            id: id.into(),
+            run,
+        };
+        let mut run = Run {
+            cases: vec![record("A", Verdict::Pass, None, 1)],
+            planned: Some(3),
+            planned_cases: vec![p("A", 1), p("B", 1), p("A", 2)],
+            ..Default::default()
+        };
+        let not_run: Vec<&PlannedCase> = run.not_run();
+        assert_eq!(not_run, [&p("B", 1), &p("A", 2)]);
+        assert_eq!(run.not_run_count(), 2);
+        run.planned_cases.clear();
+        assert_eq!(run.not_run_count(), 2, "from the planned count");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use super::model::{CaseRecord, Counts, Run, VERDICTS};
+use super::model::{CaseRecord, CiOutcome, Counts, Run, VERDICTS};
 use crate::runner::Verdict;
 
 /// Failures listed at most; the rest are in report.html.
@@ -53,7 +53,7 @@ pub fn render(run: &Run) -> String {
     if !run.complete {
         let planned = run
             .planned
-            .map(|p| format!(" of {p} planned"))
+            .map(|p| format!(" of {p} planned, {} not run", run.not_run_count()))
             .unwrap_or_default();
         let _ = writeln!(
             m,
@@ -61,6 +61,32 @@ pub fn render(run: &Run) -> String {
             all.total
         );
     }
+    // What the exit code of `dicetest run` says, from the same decision.
+    let outcomes = run.ci_outcomes();
+    let failing = outcomes.iter().filter(|o| o.fails_run()).count();
+    let expected = outcomes
+        .iter()
+        .filter(|o| **o == CiOutcome::ExpectedDeviation)
+        .count();
+    let mut ci = if failing > 0 || !run.complete {
+        let mut why = Vec::new();
+        if failing > 0 {
+            why.push(format!("{failing} result(s) fail it"));
+        }
+        if !run.complete {
+            why.push("it was interrupted".into());
+        }
+        format!("❌ the run fails: {}", why.join("; "))
+    } else {
+        "✅ the run passes".to_string()
+    };
+    if expected > 0 {
+        let _ = write!(ci, " ({expected} deviation(s) the baseline expects)");
+    }
+    if run.strict {
+        ci.push_str(" · strict");
+    }
+    let _ = writeln!(m, "\n**CI:** {ci}");
     if run.duts.len() > 1 {
         m.push_str(
             "\n| DUT | pass | fail | error | inconclusive | not applicable | unexpected |\n",
@@ -118,6 +144,8 @@ pub fn render(run: &Run) -> String {
         .cases
         .iter()
         .filter(|c| matches!(c.verdict, Verdict::Fail | Verdict::Error))
+        // A deviation the baseline expects is known: listed below, not a top failure.
+        .filter(|c| c.ci_outcome(run.strict) != CiOutcome::ExpectedDeviation)
         .collect();
     // MUST before SHOULD before MAY, then failures before errors, then by id.
     failures.sort_by_key(|c| {
@@ -155,6 +183,19 @@ pub fn render(run: &Run) -> String {
                 failures.len() - TOP_FAILURES
             );
         }
+    }
+    let known: Vec<String> = run
+        .cases
+        .iter()
+        .filter(|c| c.ci_outcome(run.strict) == CiOutcome::ExpectedDeviation)
+        .map(|c| format!("{}{}{}", c.id, run_suffix(c), dut_suffix(run, c)))
+        .collect();
+    if !known.is_empty() {
+        let _ = writeln!(
+            m,
+            "\n**Deviations the baseline expects** (not CI failures): {}",
+            text(&known.join(", "))
+        );
     }
     let flaky = run.flaky();
     if !flaky.is_empty() {
