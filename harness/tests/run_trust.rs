@@ -135,6 +135,16 @@ fn a_wrong_key_is_a_setup_error_naming_the_credentials() {
         !t.contains("00112233445566778899"),
         "the key is never printed"
     );
+    // Every case is reported as not run, and why; the JUnit is red.
+    let junit = std::fs::read_to_string(out.join("junit.xml")).expect("junit.xml");
+    assert!(
+        junit
+            .contains("not run: the run stopped at a setup error, pre-flight failed (credentials)"),
+        "{junit}"
+    );
+    assert!(junit.contains("<error"), "a setup error is red in CI");
+    let r = report_cases(&out);
+    assert_eq!(r["run_fails"], serde_json::Value::Bool(true));
 }
 
 /// Processes whose command line holds `needle`.
@@ -203,10 +213,21 @@ fn sigterm_leaves_a_partial_report_and_no_dut_process() {
         serde_json::Value::Bool(false),
         "marked partial"
     );
+    assert_eq!(
+        r["stopped"].as_str(),
+        Some("the run was interrupted by SIGTERM"),
+        "the report says why it is partial"
+    );
+    let not_run = r["not_run"].as_array().map(|c| c.len()).unwrap_or(0);
     let reached = r["cases"].as_array().map(|c| c.len()).unwrap_or(0);
     assert!(reached >= 1, "the verdicts reached are kept");
+    assert_eq!(
+        reached + not_run,
+        97,
+        "every planned case is reached or not run"
+    );
     assert!(
-        reached < 97,
+        not_run > 0,
         "the run stopped before the end ({reached} cases)"
     );
     for f in ["junit.xml", "summary.md", "report.html"] {

@@ -718,10 +718,12 @@ pub fn run(a: RunArgs) -> i32 {
             Ok(what) if !what.is_empty() => println!("pre-flight: {what}"),
             Ok(_) => {}
             Err(e) => {
+                let why = format!("setup error, pre-flight failed ({}): {e}", e.what());
                 eprintln!(
-                    "dicetest run: setup error, pre-flight failed ({}): {e}\n  no case was run; `dicetest connect` probes a server by hand, --no-preflight skips this check",
-                    e.what()
+                    "dicetest run: {why}\n  no case was run; `dicetest connect` probes a server by hand, --no-preflight skips this check"
                 );
+                let now = reports::model::rfc3339(reports::model::now_unix_ms());
+                let _ = journal::stop(&a.out, &now, &format!("the run stopped at a {why}"));
                 let _ = render(&a.out);
                 return EXIT_USAGE;
             }
@@ -763,7 +765,7 @@ pub fn run(a: RunArgs) -> i32 {
         println!("{line}");
     };
     let wall = std::time::Instant::now();
-    let heart = beat.start(planned);
+    let heart = beat.start(planned.len());
     let mut results = run_all(&cases, &profile, &opts, &root(), &mut on_result);
     beat.finish(heart);
     let wall = wall.elapsed();
@@ -778,11 +780,18 @@ pub fn run(a: RunArgs) -> i32 {
     // Interrupted (Ctrl-C, a CI cancel): every verdict reached is in the journal; the
     // reports say the run is partial; the exit code says which signal.
     if let Some(sig) = crate::interrupt::requested() {
+        let now = reports::model::rfc3339(reports::model::now_unix_ms());
+        let _ = journal::stop(
+            &a.out,
+            &now,
+            &format!("the run was interrupted by {}", crate::interrupt::name(sig)),
+        );
         let written = render(&a.out);
         eprintln!(
-            "\ndicetest run: interrupted by {}: {} of {planned} case(s) reached a verdict; {}",
+            "\ndicetest run: interrupted by {}: {} of {} case(s) reached a verdict; {}",
             crate::interrupt::name(sig),
             results.len(),
+            planned.len(),
             match written {
                 Ok(_) => format!("partial report: {}", a.out.join("report.json").display()),
                 Err(e) => format!("cannot write the reports: {e}"),
@@ -796,10 +805,13 @@ pub fn run(a: RunArgs) -> i32 {
         &a.out,
         &reports::model::rfc3339(reports::model::now_unix_ms()),
     );
-    if let Err(e) = render(&a.out) {
-        eprintln!("cannot write the reports: {e}");
-        return EXIT_USAGE;
-    }
+    let run = match render(&a.out) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("cannot write the reports: {e}");
+            return EXIT_USAGE;
+        }
+    };
     println!(
         "\n{} pass, {} fail, {} inconclusive, {} error, {} not applicable — report: {}",
         summary.pass,
@@ -827,30 +839,34 @@ pub fn run(a: RunArgs) -> i32 {
             required.as_secs_f64()
         );
     }
-    let worse: Vec<&crate::runner::CaseResult> = results
-        .iter()
-        .filter(|r| !r.as_expected && r.expected_deviation.is_none())
-        .collect();
-    let better: Vec<&crate::runner::CaseResult> = results
-        .iter()
-        .filter(|r| !r.as_expected && r.expected_deviation.is_some())
-        .collect();
-    for r in &worse {
-        println!("  unexpected {}: {} — {}", r.verdict, r.id, r.reason);
+    // The exit code, junit.xml and every other format read one decision
+    // (reports::model::CiOutcome): what fails the run is said here, case by case.
+    for (r, why) in run.failing_results() {
+        match why {
+            reports::model::Failure::StaleBaseline => println!(
+                "  differs from the baseline (pass; --strict): {} — the baseline expects: {}",
+                r.id,
+                r.expected_deviation.as_deref().unwrap_or_default()
+            ),
+            reports::model::Failure::Flaky => println!(
+                "  flaky: {} gave different verdicts across --repeat runs",
+                r.id
+            ),
+            _ => println!("  unexpected {}: {} — {}", r.verdict, r.id, r.reason),
+        }
     }
-    for r in &better {
+    for r in run
+        .cases
+        .iter()
+        .filter(|r| r.ci_outcome(run.strict) == reports::model::CiOutcome::PassedAgainstBaseline)
+    {
         println!(
-            "  differs from the baseline ({}): {} — expected deviation: {}",
-            r.verdict,
+            "  passes although the baseline expects a deviation: {} — {} (remove it from the baseline; --strict fails on this)",
             r.id,
             r.expected_deviation.as_deref().unwrap_or_default()
         );
     }
-    for id in &summary.flaky {
-        println!("  flaky: {id} gave different verdicts across --repeat runs");
-    }
-    let failed = !worse.is_empty() || !summary.flaky.is_empty() || (a.strict && !better.is_empty());
-    if failed {
+    if run.fails() {
         EXIT_FAILED
     } else {
         EXIT_OK

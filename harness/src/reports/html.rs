@@ -118,7 +118,8 @@ fn header(h: &mut String, run: &Run, title: &str) {
             .unwrap_or_default();
         let _ = writeln!(
             h,
-            "<p class=\"partial\"><b>Partial report:</b> the run was interrupted; it shows the {} verdicts reached{planned}.</p>",
+            "<p class=\"partial\"><b>Partial report:</b> {}; it shows the {} verdicts reached{planned}.</p>",
+            esc(&run.stop_reason()),
             run.cases.len()
         );
     }

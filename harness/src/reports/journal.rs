@@ -9,7 +9,9 @@
 //!   which decides what fails it (`model::CaseRecord::ci_outcome`). Both are absent from
 //!   the journals of older versions: the plan is then unknown and the run not strict.
 //! - a case line per verdict: a [`CaseRecord`] (with its decoded exchange);
-//! - an end line: `{"journal_end": true, "finished_at"}` — missing when interrupted.
+//! - an end line: `{"journal_end": true, "finished_at"}` — missing when the run was killed;
+//!   `{"journal_end": false, "finished_at", "stopped": "why"}` when it stopped early and
+//!   could say why (a signal, a failed pre-flight).
 //!
 //! Several start lines may appear (a merged journal); case lines written by older
 //! versions (no `dut`) take the DUT of the start line before them.
@@ -55,6 +57,8 @@ struct EndLine {
     journal_end: bool,
     #[serde(default)]
     finished_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    stopped: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -136,6 +140,19 @@ pub fn finish(out: &Path, finished_at: &str) -> std::io::Result<()> {
         &EndLine {
             journal_end: true,
             finished_at: Some(finished_at.into()),
+            stopped: None,
+        },
+    )
+}
+
+/// Marks the run stopped early, saying why (it stays partial: complete is false).
+pub fn stop(out: &Path, finished_at: &str, why: &str) -> std::io::Result<()> {
+    append_line(
+        out,
+        &EndLine {
+            journal_end: false,
+            finished_at: Some(finished_at.into()),
+            stopped: Some(why.into()),
         },
     )
 }
@@ -166,6 +183,8 @@ pub fn write_run(out: &Path, run: &Run) -> std::io::Result<()> {
     }
     if run.complete {
         finish(out, run.finished_at.as_deref().unwrap_or_default())?;
+    } else if let Some(why) = &run.stopped {
+        stop(out, run.finished_at.as_deref().unwrap_or_default(), why)?;
     }
     Ok(())
 }
@@ -241,6 +260,7 @@ pub fn parse(text: &str, path: &str) -> Result<Run, JournalError> {
             Line::End(e) => {
                 run.complete = e.journal_end;
                 run.finished_at = e.finished_at.or(run.finished_at);
+                run.stopped = e.stopped;
             }
             Line::Case(mut c) => {
                 if c.dut.is_empty() {

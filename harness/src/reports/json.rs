@@ -35,6 +35,9 @@ pub struct ReportJson {
     /// The run was made with `--strict`.
     #[serde(default)]
     pub strict: bool,
+    /// Why a partial run stopped, when it said so (a signal, a failed pre-flight).
+    #[serde(default)]
+    pub stopped: Option<String>,
     /// Whether the run fails, as `dicetest run`'s exit code says: a result fails it
     /// (an unexpected fail or inconclusive, an error, a flaky case; with `strict`, a pass
     /// the baseline does not expect), or the run was interrupted.
@@ -69,6 +72,7 @@ impl ReportJson {
             planned: run.planned,
             not_run: run.not_run().into_iter().cloned().collect(),
             strict: run.strict,
+            stopped: run.stopped.clone(),
             run_fails: run.fails(),
             dut: (run.duts.len() == 1).then(|| run.duts[0].clone()),
             duts: run.duts.clone(),
@@ -99,6 +103,7 @@ impl ReportJson {
             complete: self.complete,
             planned_cases: Vec::new(),
             strict: self.strict,
+            stopped: self.stopped,
         };
         // The plan is what was reached plus what was not (only a partial run needs it).
         if !self.not_run.is_empty() {

@@ -212,7 +212,7 @@ pub fn render(run: &Run, sources: &Sources) -> String {
             }
         }
         for p in not_run.iter().filter(|p| p.dut == dut.name) {
-            n.add(unreached(&mut body, p));
+            n.add(unreached(&mut body, p, &run.stop_reason()));
         }
         all.add(n);
         let _ = write!(
@@ -268,14 +268,13 @@ fn property(x: &mut String, indent: &str, k: &str, v: &str) {
 /// the whole story.
 fn interrupted(x: &mut String, run: &Run) -> Tally {
     let reached = run.cases.len();
+    let why = run.stop_reason();
     let message = match run.planned {
         Some(p) => format!(
-            "the run was interrupted: {} of {p} planned cases not run ({reached} reached)",
+            "{why}: {} of {p} planned cases not run ({reached} reached)",
             run.not_run_count()
         ),
-        None => format!(
-            "the run was interrupted after {reached} cases (how many were planned is unknown)"
-        ),
+        None => format!("{why} after {reached} cases (how many were planned is unknown)"),
     };
     let child = Child::Error {
         kind: "interrupted",
@@ -295,7 +294,7 @@ fn interrupted(x: &mut String, run: &Run) -> Tally {
     t
 }
 
-fn unreached(x: &mut String, p: &PlannedCase) -> Tally {
+fn unreached(x: &mut String, p: &PlannedCase, why: &str) -> Tally {
     let mut name = format!("{} (not run)", p.id);
     if p.run > 1 {
         let _ = write!(name, " (run {})", p.run);
@@ -307,7 +306,7 @@ fn unreached(x: &mut String, p: &PlannedCase) -> Tally {
     );
     let child = Child::Skipped {
         kind: "not_run",
-        message: "not run: the run was interrupted before this case".into(),
+        message: format!("not run: {why} before this case"),
     };
     child.write(x);
     x.push_str("    </testcase>\n");

@@ -35,6 +35,13 @@ pub fn merge(shards: &[Run]) -> Run {
         out.finished_at = max_opt(out.finished_at.take(), s.finished_at.clone());
         out.complete &= s.complete;
         out.strict |= s.strict;
+        // A shard that stopped early and said why: the merge says it too.
+        if let Some(why) = &s.stopped {
+            out.stopped = Some(match out.stopped.take() {
+                Some(before) if before != *why => format!("{before}; {why}"),
+                _ => why.clone(),
+            });
+        }
         planned = planned.zip(s.planned).map(|(a, b)| a + b);
         for p in &s.planned_cases {
             if planned_keys.insert(p.key()) {

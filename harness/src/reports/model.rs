@@ -277,6 +277,9 @@ pub struct Run {
     /// The run was made with `--strict`: a pass where the baseline expects a deviation
     /// fails it too.
     pub strict: bool,
+    /// Why a partial run stopped, when it said so (a signal, a failed pre-flight); None
+    /// when it just ended without a word (kill -9, a crash).
+    pub stopped: Option<String>,
 }
 
 /// One play a run meant to make: a case against a DUT, its run number under `--repeat`.
@@ -480,6 +483,14 @@ impl Run {
                 _ => None,
             })
             .collect()
+    }
+
+    /// Why the run is partial, in words for every report: what it said when it stopped,
+    /// or that it was interrupted.
+    pub fn stop_reason(&self) -> String {
+        self.stopped
+            .clone()
+            .unwrap_or_else(|| "the run was interrupted".into())
     }
 
     /// Whether the run fails: a result fails it, or it was interrupted (a partial run

@@ -57,7 +57,8 @@ pub fn render(run: &Run) -> String {
             .unwrap_or_default();
         let _ = writeln!(
             m,
-            "\n> ⚠️ **Partial:** the run was interrupted; {} verdicts reached{planned}.",
+            "\n> ⚠️ **Partial:** {}; {} verdicts reached{planned}.",
+            run.stop_reason(),
             all.total
         );
     }
