@@ -110,7 +110,7 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
     super::duration::parse_fixed(s)
 }
 
-fn closest<'a>(word: &str, options: &[&'a str]) -> Option<&'a str> {
+pub(crate) fn closest<'a>(word: &str, options: &[&'a str]) -> Option<&'a str> {
     let w = word.to_ascii_lowercase();
     options
         .iter()
@@ -145,7 +145,25 @@ pub fn load_case_file(path: &Path) -> Result<LoadedCase, Vec<LoadError>> {
 pub fn load_case_str(path: &Path, text: &str) -> Result<LoadedCase, Vec<LoadError>> {
     let case: Case = serde_saphyr::from_str(text).map_err(|e| {
         let (line, column) = e.location().map(|l| (l.line(), l.column())).unwrap_or((0, 0));
-        let message = first_line(&e.to_string());
+        let mut message = first_line(&e.to_string());
+        // The position is in file:line:column already; the parser repeats it.
+        if let Some(rest) = message.strip_prefix("error: line ") {
+            if let Some(i) = rest.find(": ") {
+                if rest[..i].contains("column") {
+                    message = rest[i + 2..].to_string();
+                }
+            }
+        }
+        if message.starts_with("invalid u") || message.starts_with("invalid i") {
+            message += " (the number does not fit the field)";
+        }
+        // Name the key whose value did not fit (`message_id: 70000`), when the parser's
+        // message does not.
+        if let Some(k) = key_before(text, line, column) {
+            if !message.contains(&k) {
+                message = format!("{k}: {message}");
+            }
+        }
         let hint = if message.contains("unknown field") {
             Some("see suites/schema/case.schema.json or `dicetest explain` of a shipped case for the keys a case may use".to_string())
         } else if message.contains("missing field") {
@@ -161,7 +179,7 @@ pub fn load_case_str(path: &Path, text: &str) -> Result<LoadedCase, Vec<LoadErro
             hint,
         }]
     })?;
-    let errors = validate(path, &case);
+    let errors = validate_text(path, &case, Some(text));
     if errors.is_empty() {
         Ok(LoadedCase {
             case,
@@ -170,6 +188,24 @@ pub fn load_case_str(path: &Path, text: &str) -> Result<LoadedCase, Vec<LoadErro
     } else {
         Err(errors)
     }
+}
+
+/// The mapping key written before `line`:`column` (1-based) on that line, if any.
+fn key_before(text: &str, line: u64, column: u64) -> Option<String> {
+    let l = text
+        .lines()
+        .nth(usize::try_from(line).ok()?.checked_sub(1)?)?;
+    let upto: String = l.chars().take(usize::try_from(column).ok()?).collect();
+    let colon = upto.rfind(':')?;
+    let key: String = upto[..colon]
+        .chars()
+        .rev()
+        .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '.' || *c == '$')
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    (!key.is_empty()).then_some(key)
 }
 
 fn first_line(s: &str) -> String {
@@ -230,6 +266,8 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
 
 struct Checker<'a> {
     file: &'a Path,
+    /// The file's text, to point at the key a problem is about (not only its step).
+    text: Option<&'a str>,
     errors: Vec<LoadError>,
     vars: BTreeSet<String>,
 }
@@ -243,6 +281,93 @@ impl Checker<'_> {
             message,
             hint,
         });
+    }
+
+    /// An error about `key`, placed at the key's own line and column when it can be found
+    /// in the step that starts at `line` (else at the step).
+    fn err_at(&mut self, line: u64, col: u64, key: &str, message: String, hint: Option<String>) {
+        let (l, c) = self
+            .text
+            .and_then(|t| locate_key(t, line, key))
+            .unwrap_or((line, col));
+        self.err(l, c, message, hint);
+    }
+
+    /// `with:` on a sent message: known fields only, each with a value of its kind.
+    fn check_with(&mut self, message: &str, s: &Step, line: u64, col: u64) {
+        use super::fields::{check_value, sendable};
+        let allowed = sendable(message);
+        for (k, v) in &s.with {
+            match allowed.iter().find(|f| f.name == k) {
+                Some(f) => {
+                    if let Err(e) = check_value(f, v) {
+                        self.err_at(line, col, k, e, None);
+                    }
+                }
+                None => {
+                    let names: Vec<&str> = allowed.iter().map(|f| f.name).collect();
+                    let hint = closest(k, &names)
+                        .map(|c| format!("did you mean {c}?"))
+                        .unwrap_or_else(|| {
+                            if names.is_empty() {
+                                format!("{message} takes no fields")
+                            } else {
+                                format!("{message} takes {}", names.join(", "))
+                            }
+                        });
+                    self.err_at(
+                        line,
+                        col,
+                        k,
+                        format!("with: {message} has no field {k:?}"),
+                        Some(hint),
+                    );
+                }
+            }
+        }
+    }
+
+    /// `match:` and `keep:` of an expectation: fields the expected thing has.
+    fn check_fields_of(&mut self, e: &Expect, line: u64, col: u64) {
+        use super::fields::{check_value, checkable};
+        let what = if let Some(m) = &e.message {
+            Some(m.as_str())
+        } else if e.alert.is_some() {
+            Some("Alert")
+        } else if e.flight.is_some() {
+            // A flight's fields are its messages': match and keep apply to the last.
+            e.flight.as_ref().and_then(|f| f.last()).map(|s| s.as_str())
+        } else {
+            None
+        };
+        let allowed = checkable(what);
+        let names: Vec<&str> = allowed.iter().map(|f| f.name).collect();
+        let unknown = |k: &str| {
+            let on = what.unwrap_or("this expectation");
+            let hint = closest(k, &names)
+                .map(|c| format!("did you mean {c}?"))
+                .unwrap_or_else(|| format!("{on} has {}", names.join(", ")));
+            (format!("{on} has no field {k:?} to check"), hint)
+        };
+        for (k, v) in &e.r#match {
+            match allowed.iter().find(|f| f.name == k) {
+                Some(f) => {
+                    if let Err(err) = check_value(f, v) {
+                        self.err_at(line, col, k, err, None);
+                    }
+                }
+                None => {
+                    let (m, h) = unknown(k);
+                    self.err_at(line, col, k, format!("match: {m}"), Some(h));
+                }
+            }
+        }
+        for (var, field) in &e.keep {
+            if !names.contains(&field.as_str()) {
+                let (m, h) = unknown(field);
+                self.err_at(line, col, var, format!("keep {var}: {m}"), Some(h));
+            }
+        }
     }
 
     fn check_var_use(&mut self, v: &serde_json::Value, line: u64, col: u64) {
@@ -304,6 +429,47 @@ impl Checker<'_> {
         if let Some(c) = &e.coap {
             self.check_coap_options(&c.options, true, line, col);
         }
+        if let Some(a) = &e.alert {
+            let v = serde_json::Value::String(a.clone());
+            let by_number = a.parse::<u8>().is_ok();
+            if a != "any" && !by_number && super::fields::alert_description(&v).is_none() {
+                let names = super::fields::alert_names();
+                let names: Vec<&str> = names.iter().map(String::as_str).collect();
+                let hint = closest(a, &names)
+                    .map(|c| format!("did you mean {c}?"))
+                    .unwrap_or_else(|| {
+                        format!("an alert name ({}), a number, or any", names.join(", "))
+                    });
+                self.err_at(
+                    line,
+                    col,
+                    "alert",
+                    format!("unknown alert {a:?}"),
+                    Some(hint),
+                );
+            }
+        }
+        if let Some(l) = &e.alert_level {
+            if l != "fatal" && l != "warning" {
+                self.err_at(
+                    line,
+                    col,
+                    "alert_level",
+                    format!("alert_level {l:?} is neither fatal nor warning"),
+                    Some("alert_level: fatal, or alert_level: warning (lower case)".into()),
+                );
+            }
+        }
+        if e.alert_level.is_some() && e.alert.is_none() {
+            self.err_at(
+                line,
+                col,
+                "alert_level",
+                "alert_level qualifies an alert expectation".into(),
+                Some("expect: {alert: any, alert_level: warning}".into()),
+            );
+        }
+        self.check_fields_of(e, line, col);
         let forms = [
             e.message.is_some(),
             e.flight.is_some(),
@@ -486,9 +652,57 @@ impl Checker<'_> {
                     .map(|c| format!("did you mean {c}?"))
                     .or(Some(format!("one of {}", SENDABLE.join(", "))));
                 self.err(line, col, format!("cannot send {name:?}"), hint);
+            } else {
+                self.check_with(name, s, line, col);
             }
             for v in s.with.values() {
                 self.check_var_use(v, line, col);
+            }
+            // Fragments and message_seq belong to the handshake layer (RFC 6347 §4.2.3).
+            let handshake = super::fields::HANDSHAKE_MESSAGES.contains(&name.as_str());
+            for (key, set) in [
+                ("fragments", s.fragments.is_some()),
+                ("message_seq", s.message_seq.is_some()),
+                ("raw_body", s.raw_body.is_some()),
+            ] {
+                if set && !handshake {
+                    self.err_at(
+                        line,
+                        col,
+                        key,
+                        format!("{key} applies to handshake messages; {name} is not one"),
+                        Some(format!(
+                            "handshake messages: {}",
+                            super::fields::HANDSHAKE_MESSAGES.join(", ")
+                        )),
+                    );
+                }
+            }
+            if let Some(r) = &s.record {
+                if r.sequence_number.is_some_and(|n| n >= 1 << 48) {
+                    self.err_at(
+                        line,
+                        col,
+                        "sequence_number",
+                        format!(
+                            "record.sequence_number is a 48-bit number (RFC 6347 §4.1): {} does not fit (at most {})",
+                            r.sequence_number.unwrap_or_default(),
+                            (1u64 << 48) - 1
+                        ),
+                        None,
+                    );
+                }
+                if let Some(t) = &r.tag_xor {
+                    if hex::decode(t).is_err() {
+                        self.err_at(
+                            line,
+                            col,
+                            "tag_xor",
+                            format!("record.tag_xor {t:?} is not hex"),
+                            None,
+                        );
+                    }
+                }
             }
         }
         if let Some(h) = &s.handshake {
@@ -537,8 +751,44 @@ impl Checker<'_> {
 
 /// Checks what serde cannot: one action per step, known names, variables kept before use.
 pub fn validate(file: &Path, case: &Case) -> Vec<LoadError> {
+    validate_text(file, case, None)
+}
+
+/// Where `key:` is written in the step that starts at `line` (1-based), if it can be found
+/// before the next step.
+fn locate_key(text: &str, line: u64, key: &str) -> Option<(u64, u64)> {
+    let lines: Vec<&str> = text.lines().collect();
+    let start = usize::try_from(line).ok()?.checked_sub(1)?;
+    let first = lines.get(start)?;
+    // The step's own indentation: a later line at it that starts a new item ends the step.
+    let indent = first.len() - first.trim_start().len();
+    let needles = [format!("{key}:"), format!("{key} :")];
+    for (i, l) in lines.iter().enumerate().skip(start) {
+        let lead = l.len() - l.trim_start().len();
+        if i > start && lead <= indent && l.trim_start().starts_with('-') {
+            break;
+        }
+        for n in &needles {
+            let mut from = 0;
+            while let Some(p) = l[from..].find(n.as_str()) {
+                let at = from + p;
+                // A whole key: preceded by a separator, not part of a longer name.
+                let before = l[..at].chars().last();
+                if before.is_none_or(|c| matches!(c, ' ' | '{' | ',' | '-' | '\t')) {
+                    return Some((i as u64 + 1, at as u64 + 1));
+                }
+                from = at + n.len();
+            }
+        }
+    }
+    None
+}
+
+/// [`validate`], pointing at the key a problem is about where the text shows it.
+pub fn validate_text(file: &Path, case: &Case, text: Option<&str>) -> Vec<LoadError> {
     let mut c = Checker {
         file,
+        text,
         errors: Vec::new(),
         vars: crate::cases::model::BUILTIN_VARIABLES
             .iter()
@@ -610,6 +860,23 @@ pub fn validate(file: &Path, case: &Case) -> Vec<LoadError> {
                     None,
                 );
             }
+        }
+    }
+    for claim in &case.dut.claims {
+        if !crate::cases::claims::is_known(claim) {
+            let (l, col) = text
+                .and_then(|t| {
+                    t.lines().enumerate().find_map(|(i, l)| {
+                        l.find(claim.as_str()).map(|c| (i as u64 + 1, c as u64 + 1))
+                    })
+                })
+                .unwrap_or((1, 1));
+            c.err(
+                l,
+                col,
+                format!("dut.claims: {}", crate::cases::claims::unknown(claim)),
+                None,
+            );
         }
     }
     if case.steps.is_empty() {

@@ -1,6 +1,8 @@
 //! Test descriptions: the YAML case format (`model.rs`) and its strict loader (`load.rs`).
 
+pub mod claims;
 pub mod duration;
+pub mod fields;
 pub mod load;
 pub mod model;
 pub mod needs;

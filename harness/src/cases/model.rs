@@ -115,10 +115,10 @@ pub struct Step {
     pub flood: Option<Flood>,
 
     // ---- modifiers of `send` ----
-    /// Field overrides of the message (`cookie`, `random`, `cipher_suites`, `client_version`,
-    /// `session_id`, `compression_methods`, `extensions`, `verify_data`, `identity`, `text`,
-    /// `level`, `description`).
+    /// Field overrides of the message: the fields of `cases::fields::FIELDS` that its
+    /// message takes in `with` (suites/README.md lists them).
     #[serde(default)]
+    #[schemars(schema_with = "crate::cases::fields::with_schema")]
     pub with: BTreeMap<String, Value>,
     pub record: Option<RecordSpec>,
     pub fragments: Option<FragmentsSpec>,
@@ -233,10 +233,12 @@ pub struct Expect {
     /// judged, write it against the timers the DUT profile declares:
     /// `1.5 x initial_retransmit`.
     pub within: Option<String>,
-    /// Fields to check: `name: value` or `name: $var`.
+    /// Fields to check: `name: value` or `name: $var` (the fields of `cases::fields::FIELDS`
+    /// the expected message has; suites/README.md lists them).
     #[serde(default)]
+    #[schemars(schema_with = "crate::cases::fields::match_schema")]
     pub r#match: BTreeMap<String, Value>,
-    /// Values to remember: `var: field`.
+    /// Values to remember: `var: field` (a field `match` could check).
     #[serde(default)]
     pub keep: BTreeMap<String, String>,
     /// Message names that must not show up while waiting.

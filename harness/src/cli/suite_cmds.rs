@@ -331,6 +331,13 @@ pub fn explain(a: ExplainArgs) -> i32 {
         };
         println!("  {:>2}. {}{checks}", i + 1, describe_step(&s.value));
     }
+    let used = fields_used(k);
+    if !used.is_empty() {
+        println!("\nFields:");
+        for f in used {
+            println!("  {f}");
+        }
+    }
     EXIT_OK
 }
 
@@ -452,7 +459,7 @@ fn describe_step(s: &crate::cases::Step) -> String {
             );
         }
         if let Some(r) = &s.record {
-            d += &format!(" in a record with {r:?}");
+            d += &describe_record(r);
         }
         if s.fragments.is_some() {
             d += " in fragments";
@@ -503,6 +510,74 @@ fn describe_step(s: &crate::cases::Step) -> String {
     base + &note
 }
 
+/// " in a record with epoch 1, sequence number 5, sent in plaintext" for a record override.
+fn describe_record(r: &crate::cases::model::RecordSpec) -> String {
+    let mut parts = Vec::new();
+    if let Some(t) = r.content_type {
+        parts.push(format!("content type {t}"));
+    }
+    if let Some(v) = r.version {
+        parts.push(format!("version {v:#06x}"));
+    }
+    if let Some(e) = r.epoch {
+        parts.push(format!("epoch {e}"));
+    }
+    if let Some(n) = r.sequence_number {
+        parts.push(format!("sequence number {n}"));
+    }
+    if let Some(l) = r.length {
+        parts.push(format!("a length field of {l}"));
+    }
+    if r.plaintext {
+        parts.push("sent in plaintext".into());
+    }
+    if let Some(x) = &r.tag_xor {
+        parts.push(format!("its last bytes XORed with {x} (a forged tag)"));
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(" in a record with {}", parts.join(", "))
+    }
+}
+
+/// The fields a case sets or checks, each with its meaning from the one table
+/// (`cases::fields::FIELDS`), for the end of `explain`.
+fn fields_used(k: &crate::cases::Case) -> Vec<String> {
+    use crate::cases::fields::{checkable, sendable};
+    let mut out = std::collections::BTreeSet::new();
+    fn expect_fields(e: &crate::cases::Expect, out: &mut std::collections::BTreeSet<String>) {
+        let what = e
+            .message
+            .as_deref()
+            .or(e.alert.as_ref().map(|_| "Alert"))
+            .or(e.flight.as_ref().and_then(|f| f.last()).map(|s| s.as_str()));
+        let names: Vec<&String> = e.r#match.keys().chain(e.keep.values()).collect();
+        for f in checkable(what) {
+            if names.iter().any(|n| *n == f.name) {
+                out.insert(format!("{} ({}): {}", f.name, f.message, f.doc));
+            }
+        }
+        for a in e.one_of.iter().flatten() {
+            expect_fields(a, out);
+        }
+    }
+    for s in &k.steps {
+        let s = &s.value;
+        if let Some(m) = &s.send {
+            for f in sendable(m) {
+                if s.with.contains_key(f.name) {
+                    out.insert(format!("{} ({}): {}", f.name, f.message, f.doc));
+                }
+            }
+        }
+        if let Some(e) = &s.expect {
+            expect_fields(e, &mut out);
+        }
+    }
+    out.into_iter().collect()
+}
+
 /// ", with accept = 0, observe absent" for CoAP options as a case writes them.
 fn describe_options(
     options: &std::collections::BTreeMap<String, serde_json::Value>,
@@ -527,13 +602,22 @@ fn describe_expect(e: &crate::cases::Expect) -> String {
     } else if let Some(f) = &e.flight {
         format!("the flight {}", f.join(", "))
     } else if let Some(a) = &e.alert {
-        format!(
-            "a {}{a} alert",
-            e.alert_level
-                .as_ref()
-                .map(|l| format!("{l} "))
-                .unwrap_or_default()
-        )
+        let level = e
+            .alert_level
+            .as_ref()
+            .map(|l| format!("{l} "))
+            .unwrap_or_default();
+        let what = if a == "any" {
+            format!("{level}alert (any description)")
+        } else {
+            format!("{level}{a} alert")
+        };
+        let article = if what.starts_with(['a', 'e', 'i', 'o', 'u']) {
+            "an"
+        } else {
+            "a"
+        };
+        format!("{article} {what}")
     } else if let Some(s) = &e.silence {
         format!("silence for {s}")
     } else if e.change_cipher_spec.is_some() {

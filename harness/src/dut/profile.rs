@@ -317,6 +317,19 @@ pub fn load_profile_file(path: &Path) -> Result<Profile, LoadError> {
             )));
         }
     }
+    // A misspelt claim would silently turn cases into not_applicable.
+    for c in &p.claims {
+        if !crate::cases::claims::is_known(c) {
+            let (line, column) = locate(&text, c).unwrap_or((1, 1));
+            return Err(LoadError {
+                file: path.to_path_buf(),
+                line,
+                column,
+                message: format!("claims: {}", crate::cases::claims::unknown(c)),
+                hint: Some("claims are cipher suite short names and the features listed in profiles/README or `dicetest schema --profile`".into()),
+            });
+        }
+    }
     if !["echo", "coap", "none"].contains(&p.probe.as_str()) {
         return Err(bad(format!(
             "probe {:?} must be echo, coap or none",
@@ -327,6 +340,13 @@ pub fn load_profile_file(path: &Path) -> Result<Profile, LoadError> {
         return Err(bad("credentials.psk_hex is not hex".into()));
     }
     Ok(p)
+}
+
+/// Where `word` first appears in `text` (1-based line and column), to point at a value.
+fn locate(text: &str, word: &str) -> Option<(u64, u64)> {
+    text.lines()
+        .enumerate()
+        .find_map(|(i, l)| l.find(word).map(|c| (i as u64 + 1, c as u64 + 1)))
 }
 
 /// The folder of shipped profiles.

@@ -354,7 +354,10 @@ impl Interpreter<'_> {
             let Observation::Alert { level, description } = o else {
                 return Err(format!("expected a {want} alert, got {}", o.describe()));
             };
-            if want != "any" && description.to_string() != *want {
+            // By name or by number (`alert: 200`).
+            let named =
+                crate::cases::fields::alert_description(&serde_json::Value::String(want.clone()));
+            if want != "any" && named != Some(*description) {
                 return Err(format!("expected a {want} alert, got {}", o.describe()));
             }
             if let Some(l) = &e.alert_level {

@@ -131,3 +131,56 @@ pub(super) fn expectation_name(e: &Expect) -> String {
         "application data".into()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::cases::fields::{Use, ANY_HANDSHAKE, ANY_RECORD, FIELDS};
+
+    const SEND: &str = include_str!("send.rs");
+    const CHECK: &str = concat!(include_str!("fields.rs"), include_str!("expect.rs"));
+
+    /// The table (cases/fields.rs) and the interpreter cannot drift apart: every field the
+    /// loader lets through is read here, and every field read here is in the table.
+    #[test]
+    fn every_declared_field_is_understood_and_every_understood_field_declared() {
+        for f in FIELDS {
+            let lit = format!("\"{}\"", f.name);
+            if f.used != Use::Check {
+                assert!(SEND.contains(&lit), "send.rs never reads with: {}", f.name);
+            }
+            if f.used != Use::Send {
+                assert!(CHECK.contains(&lit), "match: {} is not checked", f.name);
+            }
+        }
+        // The other way: `(HandshakeMessage::X(..), "name")` arms of field_value.
+        let whole = include_str!("fields.rs");
+        let src = &whole[..whole.find("#[cfg(test)]").unwrap_or(whole.len())];
+        for (i, _) in src.match_indices("(HandshakeMessage::") {
+            let arm = &src[i..src[i..].find("=>").map_or(src.len(), |e| i + e)];
+            let Some(msg) = arm
+                .strip_prefix("(HandshakeMessage::")
+                .and_then(|r| r.split('(').next())
+            else {
+                continue;
+            };
+            let Some(name) = arm.split('"').nth(1) else {
+                continue;
+            };
+            assert!(
+                FIELDS
+                    .iter()
+                    .any(|f| f.name == name && (f.message == msg || f.message == ANY_HANDSHAKE)),
+                "field_value reads {msg}.{name}, which cases/fields.rs does not declare"
+            );
+        }
+        for (i, _) in src.match_indices("\"record.") {
+            let name = src[i + 1..].split('"').next().unwrap_or_default();
+            assert!(
+                FIELDS
+                    .iter()
+                    .any(|f| f.name == name && f.message == ANY_RECORD),
+                "{name} is not declared"
+            );
+        }
+    }
+}

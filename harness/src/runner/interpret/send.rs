@@ -258,18 +258,23 @@ impl Interpreter<'_> {
             "Alert" => {
                 // An alert ends what the flight was waiting for: no more repeats of it.
                 self.rtx.stop();
-                let level = if s.with.get("level").and_then(|v| v.as_str()) == Some("warning") {
-                    AlertLevel::Warning
-                } else {
-                    AlertLevel::Fatal
-                };
-                let desc = s
+                // Names or numbers (RFC 5246 §7.2), as the loader checked them.
+                let level = s
                     .with
-                    .get("description")
-                    .and_then(|v| v.as_str())
-                    .unwrap_or("close_notify");
-                let Some(d) = alert_by_name(desc) else {
-                    return StepOutcome::error(format!("unknown alert {desc:?}"));
+                    .get("level")
+                    .map_or(Some(AlertLevel::Fatal), crate::cases::fields::alert_level);
+                let Some(level) = level else {
+                    return StepOutcome::error("the alert level is neither fatal nor warning");
+                };
+                let d = s.with.get("description").map_or(
+                    Some(AlertDescription::CloseNotify),
+                    crate::cases::fields::alert_description,
+                );
+                let Some(d) = d else {
+                    return StepOutcome::error(format!(
+                        "unknown alert {}",
+                        s.with.get("description").cloned().unwrap_or_default()
+                    ));
                 };
                 self.conn.send_alert(level, d, &record);
                 if level == AlertLevel::Fatal || d == AlertDescription::CloseNotify {
@@ -308,12 +313,6 @@ impl Interpreter<'_> {
         }
         StepOutcome::pass(format!("sent {name} in {} datagram(s)", sent.len()))
     }
-}
-
-pub(super) fn alert_by_name(name: &str) -> Option<AlertDescription> {
-    (0u8..=255)
-        .map(AlertDescription::from)
-        .find(|d| d.to_string() == name)
 }
 
 pub(super) fn record_overrides(r: Option<&RecordSpec>) -> Result<RecordOverrides, String> {
