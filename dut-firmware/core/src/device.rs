@@ -426,6 +426,9 @@ impl FrontDoor<'_, '_> {
             if faults.has(Fault::ClientHelloEndsAssociation) {
                 s.free(); // the fault: before the new client has proved its address
             }
+            if faults.has(Fault::ClientHelloIgnoredOnAssociation) && s.is_connected() {
+                return false; // the fault: the rebooted client is locked out
+            }
         }
         let bind = Binding {
             params: !faults.has(Fault::CookieNotBoundToParams),

@@ -165,6 +165,11 @@ faults! {
     /// connection. Imitates Bouncy Castle, which ends it with internal_error
     /// (profiles/bouncycastle.yaml, NA-01).
     ClientHelloEndsAssociation = "client_hello_ends_association",
+    /// An epoch-0 ClientHello from the address of an established association is discarded:
+    /// no new handshake begins. Breaks RFC 6347 §4.2.8 (the server SHOULD proceed with a
+    /// new handshake): a client that rebooted and reconnects from the same port is locked
+    /// out until the old association times out.
+    ClientHelloIgnoredOnAssociation = "client_hello_ignored_on_association",
     /// Every ChangeCipherSpec before Finished moves the read epoch, a repeated one included
     /// (an epoch-0 copy, or one protected in the new epoch). Breaks RFC 6347 §4.2.5 and
     /// §4.1 (one ChangeCipherSpec, one epoch change): the "multiple CCS" state-machine bug

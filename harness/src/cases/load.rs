@@ -591,6 +591,7 @@ impl Checker<'_> {
             ("replay", s.replay.is_some()),
             ("retransmit", s.retransmit.is_some()),
             ("new_client", s.new_client.is_some()),
+            ("reconnect", s.reconnect.is_some()),
             ("liveness", s.liveness.is_some()),
             ("coap", s.coap.is_some()),
             ("flood", s.flood.is_some()),
@@ -601,7 +602,7 @@ impl Checker<'_> {
                 line,
                 col,
                 format!("a step needs exactly one action, found {}", if set.is_empty() { "none".to_string() } else { set.join(", ") }),
-                Some("actions: handshake, send, expect, wait, drop, replay, retransmit, new_client, liveness, coap, flood".into()),
+                Some("actions: handshake, send, expect, wait, drop, replay, retransmit, new_client, reconnect, liveness, coap, flood".into()),
             );
         }
         let sending = s.send.is_some();
@@ -637,12 +638,15 @@ impl Checker<'_> {
             }
         }
         if s.handshake.is_none()
-            && (s.psk_hex.is_some() || s.psk_identity.is_some() || s.outcome.is_some())
+            && (s.psk_hex.is_some()
+                || s.psk_identity.is_some()
+                || s.outcome.is_some()
+                || s.same_port)
         {
             self.err(
                 line,
                 col,
-                "psk_hex, psk_identity and outcome modify a handshake step".into(),
+                "psk_hex, psk_identity, outcome and same_port modify a handshake step".into(),
                 None,
             );
         }

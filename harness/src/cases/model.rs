@@ -106,6 +106,10 @@ pub struct Step {
     /// Start over as a new client from a new source port (state of the old one is kept on
     /// the DUT side).
     pub new_client: Option<bool>,
+    /// Start a new association from the same address and port, as a client that rebooted
+    /// would: no close_notify, the DUT still holds the old association (RFC 6347 §4.2.8).
+    /// The next `send: ClientHello` (or `handshake` with `same_port: true`) begins it.
+    pub reconnect: Option<bool>,
     /// A fresh, correct handshake from a new source port must still succeed.
     pub liveness: Option<bool>,
     pub coap: Option<CoapRequest>,
@@ -147,6 +151,10 @@ pub struct Step {
     /// Offer the session of the previous handshake step: the DUT must resume it with an
     /// abbreviated handshake (RFC 5246 §7.3, RFC 6347 Figure 2).
     pub resume: Option<bool>,
+    /// Make the handshake from the same address and port as before (a rebooted client,
+    /// RFC 6347 §4.2.8) instead of a new source port; the old association is not closed.
+    #[serde(default)]
+    pub same_port: bool,
 
     /// A comment shown in `dicetest explain`.
     pub note: Option<String>,

@@ -17,7 +17,11 @@ pub fn max_requests_per_association(case: &Case) -> u32 {
     for s in &case.steps {
         let s = &s.value;
         // A new association: the count starts over.
-        if s.handshake.is_some() || s.new_client.is_some() || s.liveness.is_some() {
+        if s.handshake.is_some()
+            || s.new_client.is_some()
+            || s.reconnect.is_some()
+            || s.liveness.is_some()
+        {
             now = 0;
         }
         let request =

@@ -96,6 +96,12 @@ enum Command {
 }
 
 pub fn main() -> i32 {
+    // `dicetest list | head`: a closed pipe ends the output quietly, as for any Unix tool,
+    // instead of a panic ("failed printing to stdout").
+    // SAFETY: restoring the default disposition of SIGPIPE before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {

@@ -444,7 +444,14 @@ fn describe_step(s: &crate::cases::Step) -> String {
                     ""
                 }
             ),
-            _ => format!("Complete a correct {h} handshake"),
+            _ => format!(
+                "Complete a correct {h} handshake{}",
+                if s.same_port {
+                    " from the same address and port as before (the old association not closed)"
+                } else {
+                    ""
+                }
+            ),
         }
     } else if let Some(m) = &s.send {
         let mut d = format!("Send {m}");
@@ -485,6 +492,8 @@ fn describe_step(s: &crate::cases::Step) -> String {
         "Retransmit the current flight, in new records".into()
     } else if s.new_client.is_some() {
         "Start over as a new client".into()
+    } else if s.reconnect.is_some() {
+        "Start a new association from the same address and port, without closing the old one (a rebooted client, RFC 6347 §4.2.8)".into()
     } else if s.liveness.is_some() {
         "Check the DUT still completes a fresh handshake".into()
     } else if let Some(c) = &s.coap {
@@ -836,8 +845,20 @@ pub fn run(a: RunArgs) -> i32 {
         }
         beat_cb.case_done(done);
         let mark = if r.as_expected { " " } else { "!" };
+        // The alternative of the deciding one_of, when one decided (the rest are in
+        // report.json's `branches`).
+        let branch = r
+            .step
+            .and_then(|s| {
+                r.branches
+                    .iter()
+                    .find(|b| b.starts_with(&format!("step {s}: ")))
+            })
+            .or(r.branches.last())
+            .map(|b| format!(" [{}]", b.split_once(": ").map_or(b.as_str(), |x| x.1)))
+            .unwrap_or_default();
         let line = format!(
-            "{mark}[{done:>3}/{total}] {:<10} {:<14} {}",
+            "{mark}[{done:>3}/{total}] {:<10} {:<14} {}{branch}",
             r.id,
             r.verdict.name(),
             r.reason

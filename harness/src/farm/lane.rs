@@ -103,6 +103,7 @@ pub fn unrun(
         expected_deviation: deviation,
         evidence: None,
         run: 1,
+        branches: Vec::new(),
         trace: Vec::new(),
         dut_log: String::new(),
         captures: Vec::new(),

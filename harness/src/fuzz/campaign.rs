@@ -224,6 +224,7 @@ fn panicked(case: &crate::cases::LoadedCase, why: String) -> CaseResult {
         expected_deviation: None,
         evidence: None,
         run: 1,
+        branches: Vec::new(),
         trace: Vec::new(),
         dut_log: String::new(),
         captures: Vec::new(),

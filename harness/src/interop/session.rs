@@ -54,6 +54,7 @@ pub fn run_session_judged(
             .cloned(),
         evidence: None,
         run: 1,
+        branches: Vec::new(),
         trace: Vec::new(),
         dut_log: String::new(),
         captures: Vec::new(),

@@ -395,8 +395,16 @@ fn details(h: &mut String, run: &Run, sources: &Sources) {
         );
         let _ = write!(
             h,
-            "<p class=\"reason\">{}</p>\n<p class=\"muted\">{} · {}",
+            "<p class=\"reason\">{}</p>\n{}<p class=\"muted\">{} · {}",
             esc(&c.reason),
+            if c.branches.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "<p class=\"branches\">one_of: {}</p>\n",
+                    esc(&c.branches.join("; "))
+                )
+            },
             esc(&c.level),
             esc(&c.refs.join("; "))
         );

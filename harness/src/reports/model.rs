@@ -103,6 +103,10 @@ pub struct CaseRecord {
     /// Why the profile expects a deviation, if it does.
     #[serde(default)]
     pub expected_deviation: Option<String>,
+    /// Which `one_of` alternative the DUT's behaviour matched, at each step that has one
+    /// ("step 4: alternative 2 of 3 (silence for 2s)").
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub branches: Vec<String>,
     /// Readable trace, relative to the output folder.
     #[serde(default)]
     pub evidence: Option<String>,
@@ -148,6 +152,7 @@ impl CaseRecord {
             capture: None,
             run: r.run,
             chart: Vec::new(),
+            branches: r.branches.clone(),
         }
     }
 

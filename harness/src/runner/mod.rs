@@ -35,6 +35,8 @@ pub struct CaseResult {
     pub evidence: Option<String>,
     /// Run number when --repeat > 1.
     pub run: u32,
+    /// Which `one_of` alternative matched at each such step.
+    pub branches: Vec<String>,
     #[serde(skip)]
     pub trace: Vec<String>,
     #[serde(skip)]
@@ -165,6 +167,7 @@ pub fn run_case(case: &LoadedCase, profile: &Profile, seed: u64, root: &Path) ->
         expected_deviation: profile.expected_deviations.get(&case.case.id).cloned(),
         evidence: None,
         run: 1,
+        branches: Vec::new(),
         trace: Vec::new(),
         dut_log: String::new(),
         captures: Vec::new(),
@@ -188,6 +191,7 @@ pub fn run_case(case: &LoadedCase, profile: &Profile, seed: u64, root: &Path) ->
     result.trace = outcome.trace;
     result.captures = outcome.captures;
     result.keylog = outcome.keylog;
+    result.branches = outcome.branches;
     result.dut_log = dut.log();
     drop(dut);
     finish(result, started)

@@ -137,6 +137,19 @@ impl Interpreter<'_> {
                 (Some(o), None) => self.matches(a, o).is_ok(),
             });
             if let Some(a) = chosen {
+                let k = alts
+                    .iter()
+                    .position(|x| std::ptr::eq(x, a))
+                    .map_or(0, |p| p + 1);
+                let shown = match &a.silence {
+                    Some(d) => format!("silence for {d}"),
+                    None => expectation_name(a),
+                };
+                self.branches.push(format!(
+                    "step {}: alternative {k} of {} ({shown})",
+                    self.current_step,
+                    alts.len()
+                ));
                 let verdict = a
                     .verdict
                     .as_deref()

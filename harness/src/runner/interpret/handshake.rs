@@ -3,20 +3,36 @@
 
 use super::*;
 
+/// Where a new association comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Source {
+    /// A new source port: a new client.
+    NewPort,
+    /// The same address and port as the association before (RFC 6347 §4.2.8).
+    SamePort,
+}
+
 impl Interpreter<'_> {
     pub(super) fn new_connection(&mut self, autopilot: bool) {
-        // End an established association politely first: serial servers (gnutls-serv,
-        // s_server) serve the next client only once the previous one has closed.
-        if (self.conn.is_connected() || self.handshake_done)
+        self.start_association(autopilot, Source::NewPort);
+    }
+
+    /// Starts a new association. From a new port, the old one is first ended politely
+    /// (serial servers such as gnutls-serv or s_server serve the next client only once the
+    /// previous one has closed); from the same port, as a client that rebooted would: no
+    /// close_notify, the DUT still holds the old association (RFC 6347 §4.2.8).
+    pub(super) fn start_association(&mut self, autopilot: bool, source: Source) {
+        if source == Source::NewPort
+            && (self.conn.is_connected() || self.handshake_done)
             && !self.harness_ended
             && !self.dut_ended
         {
             self.conn.close();
             self.flush();
         }
-        // A harness client starts over from a new port; a harness server keeps its port and
-        // waits for the DUT client's next ClientHello.
-        if self.used && self.dut_role == DutRole::Server {
+        // A harness client starts over from a new port unless told otherwise; a harness
+        // server keeps its port and waits for the DUT client's next ClientHello.
+        if source == Source::NewPort && self.used && self.dut_role == DutRole::Server {
             self.link.new_source();
         }
         if let Some(l) = self.conn.keylog_line() {
@@ -41,7 +57,14 @@ impl Interpreter<'_> {
     }
 
     pub(super) fn handshake(&mut self, s: &Step, suite: &str) -> StepOutcome {
-        self.new_connection(true);
+        self.start_association(
+            true,
+            if s.same_port {
+                Source::SamePort
+            } else {
+                Source::NewPort
+            },
+        );
         let mut cfg = psk_config(self.profile, self.seed, self.dut_role);
         if suite != "default" {
             match dicetest_crypto::suite_by_name(suite) {

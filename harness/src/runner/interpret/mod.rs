@@ -170,6 +170,9 @@ pub struct CaseOutcome {
     pub trace: Vec<String>,
     pub keylog: Vec<String>,
     pub captures: Vec<Captured>,
+    /// Which alternative of each `one_of` the DUT's behaviour matched, in step order
+    /// ("step 4: alternative 2 of 3, silence for 2s").
+    pub branches: Vec<String>,
 }
 
 pub struct Interpreter<'a> {
@@ -223,6 +226,10 @@ pub struct Interpreter<'a> {
     trace_dropped: u64,
     /// ICMP port-unreachable errors the path reported: nothing listened at the DUT's port.
     unreachable: u32,
+    /// The `one_of` alternatives that matched (see [`CaseOutcome::branches`]).
+    branches: Vec<String>,
+    /// The step being played (1-based), for what steps record about themselves.
+    current_step: usize,
     /// Bytes held in `captures` (bounded by [`MAX_CAPTURED_BYTES`]).
     captured_bytes: usize,
     keylog: Vec<String>,
@@ -302,6 +309,8 @@ impl<'a> Interpreter<'a> {
             trace: Vec::new(),
             trace_dropped: 0,
             unreachable: 0,
+            branches: Vec::new(),
+            current_step: 0,
             captured_bytes: 0,
             keylog: Vec::new(),
             drop_next: 0,
@@ -357,6 +366,7 @@ impl<'a> Interpreter<'a> {
                 ));
                 continue;
             }
+            self.current_step = i + 1;
             let out = self.step(&s.value);
             self.trace.push(format!(
                 "   step {} (line {line}): {} — {}",
@@ -399,6 +409,7 @@ impl<'a> Interpreter<'a> {
             trace: self.trace,
             keylog: self.keylog,
             captures: self.captures,
+            branches: self.branches,
         }
     }
 
@@ -798,6 +809,12 @@ impl<'a> Interpreter<'a> {
         if s.new_client.is_some() {
             self.new_connection(false);
             return StepOutcome::pass("a new client from a new source port");
+        }
+        if s.reconnect.is_some() {
+            self.start_association(false, handshake::Source::SamePort);
+            return StepOutcome::pass(
+                "a new association from the same address and port, the old one left as a rebooted client leaves it",
+            );
         }
         if s.liveness.is_some() {
             return self.liveness();
