@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
-use super::suite_cmds::{default_suites, select};
+use super::suite_cmds::select;
 use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
 use crate::dut::profile::find_profile;
 use crate::dut::Profile;
@@ -33,9 +33,10 @@ pub struct InteropArgs {
     /// Only interop cases whose id matches (repeatable).
     #[arg(long = "case", value_name = "GLOB")]
     pub cases: Vec<String>,
-    /// Folder of interop descriptions.
-    #[arg(long, value_name = "DIR", default_value_os_t = default_suites().join("interop"))]
-    pub suite: PathBuf,
+    /// Folder of one's own interop descriptions [default: the shipped ones
+    /// (suites/interop), built into dicetest]
+    #[arg(long, value_name = "DIR")]
+    pub suite: Option<PathBuf>,
     #[arg(long, value_name = "DIR", default_value = "out/interop")]
     pub out: PathBuf,
     /// Put each session's keys into its capture (a pcapng Decryption Secrets Block) so
@@ -84,14 +85,21 @@ fn pairs(a: &InteropArgs, profiles: &[Profile]) -> Vec<(Profile, Profile)> {
 }
 
 pub fn run(a: InteropArgs) -> i32 {
-    let (cases, errors) = load_interop_dir(&a.suite);
+    let (cases, errors) = match &a.suite {
+        Some(dir) => load_interop_dir(dir),
+        None => crate::shipped::interop_texts(crate::shipped::interop_files()),
+    };
+    let suite_name = a
+        .suite
+        .clone()
+        .unwrap_or_else(|| "suites/interop (built in)".into());
     for e in &errors {
         eprintln!("{e}");
     }
     if !errors.is_empty() {
         return EXIT_USAGE;
     }
-    let cases = match select(&a.cases, cases, |(c, _)| &c.id, &a.suite) {
+    let cases = match select(&a.cases, cases, |(c, _)| &c.id, &suite_name) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("{e}");
@@ -99,7 +107,7 @@ pub fn run(a: InteropArgs) -> i32 {
         }
     };
     if cases.is_empty() {
-        eprintln!("no interop case under {}", a.suite.display());
+        eprintln!("no interop case under {}", suite_name.display());
         return EXIT_USAGE;
     }
     let names: Vec<String> = if a.matrix.is_empty() {

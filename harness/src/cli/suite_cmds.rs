@@ -1,40 +1,33 @@
 //! `dicetest list`, `check`, `explain` and `run`: test descriptions against a DUT.
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Args;
 
 use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
-use crate::cases::{load_suite_dir, LoadedCase};
-use crate::dut::profile::{find_profile, load_all_profiles, profiles_dir};
+use crate::cases::LoadedCase;
+use crate::dut::profile::find_profile;
 use crate::reports::{self, journal, CaseWriter, DutInfo, Redactor, Sources};
 use crate::runner::report::{summarize, write_evidence};
 use crate::runner::{run_all, RunOptions};
+use crate::shipped;
 
 use super::heartbeat::Heartbeat;
 use super::out_lock::OutLock;
 
-pub fn default_suites() -> PathBuf {
-    let here = PathBuf::from("suites");
-    if here.is_dir() {
-        return here;
-    }
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("..")
-        .join("suites");
-    p.canonicalize().unwrap_or(p)
-}
-
+/// The checkout dicetest was built from: what process profiles use on disk ({root},
+/// {bin:NAME}). The suite and the profiles themselves are built in (`crate::shipped`).
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
 #[derive(Args, Debug)]
 pub struct SuiteArgs {
-    /// Folder of case files (searched recursively for *.yaml).
-    #[arg(long, value_name = "DIR", default_value_os_t = default_suites())]
-    pub suite: PathBuf,
+    /// Folder of one's own case files (searched recursively for *.yaml) [default: the
+    /// shipped suite, built into dicetest]
+    #[arg(long, value_name = "DIR")]
+    pub suite: Option<PathBuf>,
     /// Only cases whose id matches this pattern (`CK-*`, `CK-0[1-3]`, `*REPLAY*`;
     /// case-insensitive); repeatable. A pattern that matches no case is an error.
     #[arg(long = "case", value_name = "GLOB")]
@@ -42,9 +35,14 @@ pub struct SuiteArgs {
 }
 
 impl SuiteArgs {
+    /// The folder given, or the shipped suite's name, for messages.
+    pub fn name(&self) -> PathBuf {
+        shipped::suite_name(self.suite.as_deref())
+    }
+
     /// Loads and filters; load errors are printed and end the command.
     fn load(&self) -> Result<Vec<LoadedCase>, i32> {
-        let (cases, errors) = load_suite_dir(&self.suite);
+        let (cases, errors) = shipped::load_cases(self.suite.as_deref());
         if !errors.is_empty() {
             for e in &errors {
                 eprintln!("{e}");
@@ -56,10 +54,10 @@ impl SuiteArgs {
             return Err(EXIT_USAGE);
         }
         if cases.is_empty() {
-            eprintln!("no case files under {}", self.suite.display());
+            eprintln!("no case files under {}", self.name().display());
             return Err(EXIT_USAGE);
         }
-        select(&self.cases, cases, |c| &c.case.id, &self.suite).map_err(|e| {
+        select(&self.cases, cases, |c| &c.case.id, &self.name()).map_err(|e| {
             eprintln!("{e}");
             EXIT_USAGE
         })
@@ -190,46 +188,129 @@ pub fn list(a: ListArgs) -> i32 {
 pub struct CheckArgs {
     #[command(flatten)]
     pub suite: SuiteArgs,
-    /// Folder of DUT profiles to validate too.
-    #[arg(long, value_name = "DIR", default_value_os_t = profiles_dir())]
-    pub profiles: PathBuf,
+    /// Folder of one's own DUT profiles (*.yaml) to validate; their baselines
+    /// (expected_deviations) must name cases of the suite in use. Without it and without
+    /// --profile, the shipped profiles are checked against the shipped suite (and not at all
+    /// when --suite names another suite).
+    #[arg(long, value_name = "DIR")]
+    pub profiles: Option<PathBuf>,
+    /// One DUT profile file to validate (repeatable); its baseline must name cases of the
+    /// suite in use.
+    #[arg(long = "profile", value_name = "FILE")]
+    pub profile: Vec<PathBuf>,
+}
+
+/// Line and column (1-based) of the key `key` in a YAML text, the first one after the key
+/// `after` (block or flow style); (1, 1) when it cannot be found.
+pub fn key_position(text: &str, after: &str, key: &str) -> (u64, u64) {
+    let is_key_at = |at: usize, k: &str| {
+        let before = text[..at].chars().next_back();
+        let rest = &text[at + k.len()..];
+        let rest = rest
+            .strip_prefix('"')
+            .or_else(|| rest.strip_prefix('\''))
+            .unwrap_or(rest);
+        before.is_none_or(|c| c.is_whitespace() || "{,\"'".contains(c))
+            && rest.trim_start_matches([' ', '\t']).starts_with(':')
+    };
+    let find = |from: usize, k: &str| {
+        text[from..]
+            .match_indices(k)
+            .map(|(i, _)| from + i)
+            .find(|&i| is_key_at(i, k))
+    };
+    let Some(at) = find(0, after).and_then(|a| find(a + after.len(), key)) else {
+        return (1, 1);
+    };
+    let line = text[..at].matches('\n').count() + 1;
+    let column = at - text[..at].rfind('\n').map_or(0, |n| n + 1) + 1;
+    (line as u64, column as u64)
 }
 
 pub fn check(a: CheckArgs) -> i32 {
-    let (cases, mut errors) = load_suite_dir(&a.suite.suite);
-    let (profiles, perrs) = load_all_profiles(&a.profiles);
-    errors.extend(perrs);
-    let (interop, ierrs) = crate::interop::load_interop_dir(&a.suite.suite.join("interop"));
+    let suite = a.suite.suite.as_deref();
+    let (cases, mut errors) = shipped::load_cases(suite);
+    let (interop, ierrs) = shipped::load_interop(suite);
     errors.extend(ierrs);
-    // A profile's baseline may only name cases that exist.
-    let ids: std::collections::HashSet<&str> = cases.iter().map(|c| c.case.id.as_str()).collect();
-    for p in &profiles {
-        for id in p.expected_deviations.keys() {
-            if !ids.contains(id.as_str()) {
-                eprintln!(
-                    "profile {}: expected_deviations names {id}, which no case has",
-                    p.name
-                );
+    // The profiles to validate: the user's own, or the shipped ones with the shipped suite.
+    // A shipped profile's baseline names shipped cases; held against another suite it
+    // would only report that suite's differences.
+    let own = a.profiles.is_some() || !a.profile.is_empty();
+    let mut sources = Vec::new();
+    if own {
+        if let Some(dir) = &a.profiles {
+            let (files, errs) = shipped::profile_sources(Some(dir));
+            if files.is_empty() && errs.is_empty() {
                 errors.push(crate::cases::LoadError {
-                    file: a.profiles.join(format!("{}.yaml", p.name)),
+                    file: dir.clone(),
                     line: 0,
                     column: 0,
-                    message: format!("expected_deviations names unknown case {id}"),
+                    message: "no profile (*.yaml) in this folder".into(),
                     hint: None,
+                });
+            }
+            sources.extend(files);
+            errors.extend(errs);
+        }
+        for f in &a.profile {
+            match std::fs::read_to_string(f) {
+                Ok(t) => sources.push((f.clone(), t)),
+                Err(e) => errors.push(crate::cases::LoadError::unreadable(f, &e)),
+            }
+        }
+    } else if suite.is_none() {
+        sources = shipped::profile_sources(None).0;
+    }
+    let mut profiles = Vec::new();
+    for (file, text) in &sources {
+        match crate::dut::profile::load_profile_str(file, text) {
+            Ok(p) => profiles.push((p, file, text)),
+            Err(e) => errors.push(e),
+        }
+    }
+    // A profile's baseline may only name cases that exist.
+    let ids: std::collections::HashSet<&str> = cases.iter().map(|c| c.case.id.as_str()).collect();
+    for (p, file, text) in &profiles {
+        for id in p.expected_deviations.keys() {
+            if !ids.contains(id.as_str()) {
+                let (line, column) = key_position(text, "expected_deviations", id);
+                errors.push(crate::cases::LoadError {
+                    file: file.to_path_buf(),
+                    line,
+                    column,
+                    message: format!(
+                        "expected_deviations names case {id}, which {} does not have",
+                        a.suite.name().display()
+                    ),
+                    hint: Some(
+                        "a baseline names case ids of the suite it is checked with (--suite DIR)"
+                            .into(),
+                    ),
                 });
             }
         }
     }
-    // An interop description's breaking pair names shipped profiles that can play it.
+    // An interop description's breaking pair names profiles that can play it: the ones
+    // checked here, else shipped ones (names resolve as `interop --client NAME` does).
+    let shipped_profiles = shipped::load_profiles(None).0;
     for (c, file) in &interop {
         let Some(pair) = &c.able_to_fail else {
             continue;
         };
         for (role, name) in [("client", &pair.client), ("server", &pair.server)] {
-            let why = match profiles.iter().find(|p| &p.name == name) {
+            let found = profiles
+                .iter()
+                .map(|(p, _, _)| p)
+                .chain(&shipped_profiles)
+                .find(|p| &p.name == name);
+            let why = match found {
                 None => Some(format!(
-                    "able_to_fail {role} {name:?} is no profile in {}",
-                    a.profiles.display()
+                    "able_to_fail {role} {name:?} is no profile (shipped: {}{})",
+                    shipped::profile_names().join(", "),
+                    a.profiles
+                        .as_ref()
+                        .map(|d| format!("; or in {}", d.display()))
+                        .unwrap_or_default()
                 )),
                 Some(p) if role == "server" && p.start.is_none() => Some(format!(
                     "able_to_fail server {name} cannot be started as a server"
@@ -245,10 +326,19 @@ pub fn check(a: CheckArgs) -> i32 {
                 Some(_) => None,
             };
             if let Some(message) = why {
+                let text = match suite {
+                    None => shipped::interop_files()
+                        .find(|(p, _)| Path::new(p) == file)
+                        .map(|(_, t)| t.to_string()),
+                    Some(_) => std::fs::read_to_string(file).ok(),
+                };
+                let (line, column) = text
+                    .map(|t| key_position(&t, "able_to_fail", role))
+                    .unwrap_or((1, 1));
                 errors.push(crate::cases::LoadError {
                     file: file.clone(),
-                    line: 1,
-                    column: 1,
+                    line,
+                    column,
                     message,
                     hint: None,
                 });
@@ -276,18 +366,19 @@ pub fn check(a: CheckArgs) -> i32 {
 pub struct ExplainArgs {
     /// Case id.
     pub case: String,
-    #[arg(long, value_name = "DIR", default_value_os_t = default_suites())]
-    pub suite: PathBuf,
+    /// Folder of one's own case files [default: the shipped suite, built into dicetest]
+    #[arg(long, value_name = "DIR")]
+    pub suite: Option<PathBuf>,
 }
 
 pub fn explain(a: ExplainArgs) -> i32 {
-    let (cases, _) = load_suite_dir(&a.suite);
+    let (cases, _) = shipped::load_cases(a.suite.as_deref());
     let Some(c) = cases
         .iter()
         .find(|c| c.case.id.eq_ignore_ascii_case(&a.case))
     else {
         // Interop descriptions are test descriptions too (suites/interop/).
-        let (interop, _) = crate::interop::load_interop_dir(&a.suite.join("interop"));
+        let (interop, _) = shipped::load_interop(a.suite.as_deref());
         if let Some((d, file)) = interop
             .iter()
             .find(|(d, _)| d.id.eq_ignore_ascii_case(&a.case))
@@ -298,7 +389,7 @@ pub fn explain(a: ExplainArgs) -> i32 {
         eprintln!(
             "no case or interop description {} under {} (`dicetest list` shows the cases)",
             a.case,
-            a.suite.display()
+            shipped::suite_name(a.suite.as_deref()).display()
         );
         return EXIT_USAGE;
     };
