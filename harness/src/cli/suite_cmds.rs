@@ -698,7 +698,10 @@ fn describe_expect(e: &crate::cases::Expect) -> String {
 
 #[derive(Args, Debug)]
 pub struct RunArgs {
-    /// DUT profile: a shipped name (sim, openssl, gnutls, tinydtls, ...) or a YAML file.
+    /// DUT profile: a shipped name (sim, openssl, gnutls, tinydtls, ...; built into
+    /// dicetest, whatever the working directory holds) or a YAML file of one's own
+    /// (`./my-dut.yaml`). What a process profile starts ({bin:NAME}: dut-sim, peers/build/bin)
+    /// is taken from the checkout dicetest was built from.
     #[arg(long, value_name = "NAME|FILE", default_value = "sim")]
     pub dut: String,
     #[command(flatten)]
