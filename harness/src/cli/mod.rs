@@ -1,5 +1,6 @@
 //! The `dicetest` command line.
 
+mod check_cmd;
 mod common;
 mod connect;
 mod farm_cmd;
@@ -67,7 +68,7 @@ enum Command {
     List(suite_cmds::ListArgs),
     /// Validate the suite (shipped, or --suite DIR) and DUT profiles (shipped, or --profiles
     /// DIR / --profile FILE); errors name file:line:column.
-    Check(suite_cmds::CheckArgs),
+    Check(check_cmd::CheckArgs),
     /// Explain one case in words: objective, references, steps.
     Explain(suite_cmds::ExplainArgs),
     /// Run test descriptions against a DUT and give each a verdict.
@@ -117,7 +118,7 @@ pub fn main() -> i32 {
         Command::Serve(a) => serve::run(a),
         Command::Vectors(a) => vectors::run(a),
         Command::List(a) => suite_cmds::list(a),
-        Command::Check(a) => suite_cmds::check(a),
+        Command::Check(a) => check_cmd::check(a),
         Command::Explain(a) => suite_cmds::explain(a),
         Command::Run(a) => suite_cmds::run(a),
         Command::Report(a) => report_cmd::run(a),
