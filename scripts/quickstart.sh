@@ -10,8 +10,12 @@ PSK_HEX=73656372657450534b   # "secretPSK", the pair most DTLS demo programs use
 ID=Client_identity
 
 bash scripts/install-peers.sh
-cargo build --release -p dicetest
+# dut-sim too: the README's interop, fuzz and farm examples start it ({bin:dut-sim}).
+cargo build --release -p dicetest -p dut-sim
 bin=target/release/dicetest
+# `dicetest` on PATH for the README's examples (reuses the release build; the suite and
+# profiles are built in, so it runs from any folder).
+cargo install --locked --path harness
 
 echo "==> known-answer vectors"
 "$bin" vectors

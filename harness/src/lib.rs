@@ -18,6 +18,7 @@ pub mod io;
 pub mod monitor;
 pub mod reports;
 pub mod runner;
+pub mod shipped;
 pub mod time;
 pub mod vectors;
 

@@ -7,9 +7,8 @@ use std::sync::Mutex;
 
 use clap::{Args, Subcommand};
 
-use super::suite_cmds::{default_suites, select};
+use super::suite_cmds::select;
 use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
-use crate::cases::load_suite_dir;
 use crate::farm::lane::LaneEnd;
 use crate::farm::{load_inventory, run_farm, FarmOptions, Shard};
 use crate::runner::CaseResult;
@@ -37,9 +36,9 @@ pub struct RunArgs {
     /// The farm inventory (see farm/sim-farm.yaml).
     #[arg(long, value_name = "FILE")]
     pub inventory: PathBuf,
-    /// Folder of case files.
-    #[arg(long, value_name = "DIR", default_value_os_t = default_suites())]
-    pub suite: PathBuf,
+    /// Folder of one's own case files [default: the shipped suite, built into dicetest]
+    #[arg(long, value_name = "DIR")]
+    pub suite: Option<PathBuf>,
     /// Only cases whose id matches this glob; repeatable.
     #[arg(long = "case", value_name = "GLOB")]
     pub cases: Vec<String>,
@@ -107,14 +106,15 @@ fn farm_run(a: RunArgs) -> i32 {
             return EXIT_USAGE;
         }
     };
-    let (cases, errors) = load_suite_dir(&a.suite);
+    let (cases, errors) = crate::shipped::load_cases(a.suite.as_deref());
     if !errors.is_empty() {
         for e in &errors {
             eprintln!("{e}");
         }
         return EXIT_USAGE;
     }
-    let cases = match select(&a.cases, cases, |c| &c.case.id, &a.suite) {
+    let suite_name = crate::shipped::suite_name(a.suite.as_deref());
+    let cases = match select(&a.cases, cases, |c| &c.case.id, &suite_name) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("{e}");

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
-use super::suite_cmds::{default_suites, select};
+use super::suite_cmds::select;
 use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
 use crate::dut::profile::find_profile;
 use crate::dut::Profile;
@@ -33,9 +33,10 @@ pub struct InteropArgs {
     /// Only interop cases whose id matches (repeatable).
     #[arg(long = "case", value_name = "GLOB")]
     pub cases: Vec<String>,
-    /// Folder of interop descriptions.
-    #[arg(long, value_name = "DIR", default_value_os_t = default_suites().join("interop"))]
-    pub suite: PathBuf,
+    /// Folder of one's own interop descriptions [default: the shipped ones
+    /// (suites/interop), built into dicetest]
+    #[arg(long, value_name = "DIR")]
+    pub suite: Option<PathBuf>,
     #[arg(long, value_name = "DIR", default_value = "out/interop")]
     pub out: PathBuf,
     /// Put each session's keys into its capture (a pcapng Decryption Secrets Block) so
@@ -84,14 +85,21 @@ fn pairs(a: &InteropArgs, profiles: &[Profile]) -> Vec<(Profile, Profile)> {
 }
 
 pub fn run(a: InteropArgs) -> i32 {
-    let (cases, errors) = load_interop_dir(&a.suite);
+    let (cases, errors) = match &a.suite {
+        Some(dir) => load_interop_dir(dir),
+        None => crate::shipped::interop_texts(crate::shipped::interop_files()),
+    };
+    let suite_name = a
+        .suite
+        .clone()
+        .unwrap_or_else(|| "suites/interop (built in)".into());
     for e in &errors {
         eprintln!("{e}");
     }
     if !errors.is_empty() {
         return EXIT_USAGE;
     }
-    let cases = match select(&a.cases, cases, |(c, _)| &c.id, &a.suite) {
+    let cases = match select(&a.cases, cases, |(c, _)| &c.id, &suite_name) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("{e}");
@@ -99,7 +107,7 @@ pub fn run(a: InteropArgs) -> i32 {
         }
     };
     if cases.is_empty() {
-        eprintln!("no interop case under {}", a.suite.display());
+        eprintln!("no interop case under {}", suite_name.display());
         return EXIT_USAGE;
     }
     let names: Vec<String> = if a.matrix.is_empty() {
@@ -118,6 +126,17 @@ pub fn run(a: InteropArgs) -> i32 {
                 eprintln!("{e}");
                 return EXIT_USAGE;
             }
+        }
+    }
+    // Each party once: a name given twice would play every session twice and split its
+    // results between two identical rows and columns.
+    for (i, p) in profiles.iter().enumerate() {
+        if profiles[..i].iter().any(|q| q.name == p.name) {
+            eprintln!(
+                "dicetest interop: {} is named twice (profile names must differ: one row and one column each)",
+                p.name
+            );
+            return EXIT_USAGE;
         }
     }
     // A party must be able to play a part: one that can be neither client nor server here
@@ -278,14 +297,26 @@ fn write_matrix(out: &Path, pairs: &[(Profile, Profile)], campaign: &Run) -> Str
         out.join("matrix.json"),
         serde_json::to_vec_pretty(&cells).unwrap_or_default(),
     );
+    let names: Vec<(&str, &str)> = pairs
+        .iter()
+        .map(|(c, s)| (c.name.as_str(), s.name.as_str()))
+        .collect();
+    let md = matrix_md(&names, campaign);
+    let _ = std::fs::write(out.join("matrix.md"), &md);
+    md
+}
+
+/// The grid of matrix.md: one row per client and one column per server, each named once
+/// (in first-seen order) however many pairs name it.
+fn matrix_md(pairs: &[(&str, &str)], campaign: &Run) -> String {
     let mut servers: Vec<&str> = Vec::new();
     let mut clients: Vec<&str> = Vec::new();
-    for (c, s) in pairs {
-        if !clients.contains(&c.name.as_str()) {
-            clients.push(&c.name);
+    for &(c, s) in pairs {
+        if !clients.contains(&c) {
+            clients.push(c);
         }
-        if !servers.contains(&s.name.as_str()) {
-            servers.push(&s.name);
+        if !servers.contains(&s) {
+            servers.push(s);
         }
     }
     let mut md = format!(
@@ -310,6 +341,66 @@ fn write_matrix(out: &Path, pairs: &[(Profile, Profile)], campaign: &Run) -> Str
         }
         md += "\n";
     }
-    let _ = std::fs::write(out.join("matrix.md"), &md);
     md
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reports::{CaseRecord, DutInfo};
+
+    #[test]
+    fn matrix_md_lists_each_client_and_server_once() {
+        let mut run = Run::default();
+        let pairs = [
+            ("gnutls", "gnutls"),
+            ("gnutls", "openssl"),
+            ("gnutls", "dut-sim"),
+            ("openssl", "gnutls"),
+            ("openssl", "openssl"),
+            ("openssl", "dut-sim"),
+            // A pair named again (the same client later in the list) adds no row.
+            ("gnutls", "openssl"),
+        ];
+        for (c, s) in &pairs[..6] {
+            let name = interop::pair_name(c, s);
+            run.duts.push(DutInfo::named(&name));
+            run.cases.push(CaseRecord {
+                dut: name,
+                id: "INT-PSK-01".into(),
+                title: "t".into(),
+                verdict: crate::runner::Verdict::Pass,
+                reason: "r".into(),
+                step: None,
+                line: None,
+                refs: vec![],
+                level: "MUST".into(),
+                file: "suites/interop/INT-PSK-01.yaml".into(),
+                category: "interop".into(),
+                started_at: None,
+                duration_ms: 1,
+                as_expected: true,
+                expected_deviation: None,
+                evidence: None,
+                capture: None,
+                run: 1,
+                chart: vec![],
+            });
+        }
+        let md = matrix_md(&pairs, &run);
+        let rows: Vec<&str> = md.lines().skip(2).collect();
+        assert_eq!(rows.len(), 2, "{md}");
+        assert_eq!(rows[0], "| gnutls | 1/1 | 1/1 | 1/1 |", "{md}");
+        assert_eq!(rows[1], "| openssl | 1/1 | 1/1 | 1/1 |", "{md}");
+        assert_eq!(
+            md.lines().next(),
+            Some("| client \\ server | gnutls | openssl | dut-sim |")
+        );
+        // A pair that was not run shows as a dash, not as a row of its own.
+        let md = matrix_md(&[("a", "b"), ("c", "b")], &run);
+        assert_eq!(
+            md.lines().skip(2).collect::<Vec<_>>(),
+            ["| a | – |", "| c | – |"]
+        );
+    }
 }

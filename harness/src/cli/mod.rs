@@ -1,5 +1,6 @@
 //! The `dicetest` command line.
 
+mod check_cmd;
 mod common;
 mod connect;
 mod farm_cmd;
@@ -41,6 +42,9 @@ Untrusted devices, farms and CI:\n  \
 dicetest fuzz --dut dut-sim --time 2m --out out/fuzz   # findings become runnable cases\n  \
 dicetest farm run --inventory farm/sim-farm.yaml --out out/farm\n  \
 dicetest run --dut sim --shard 1/4 --out out/shard1    # then: dicetest report merge\n\n\
+The shipped suite and profiles are built into dicetest, so it runs from any folder; \
+`--suite DIR` and `--dut FILE` take one's own. What a process profile starts (dut-sim, \
+peers/build/bin) still comes from the checkout dicetest was built from.\n\n\
 Before the cases, `run`, `fuzz` and `interop` check the DUT with one plain handshake \
 (reachable, answers, credentials work); a DUT that fails it is a setup error, not a fail.\n\n\
 Exit codes: 0 = success, 1 = the check failed, 2 = usage or setup error (a failed \
@@ -62,8 +66,9 @@ enum Command {
     Vectors(vectors::VectorsArgs),
     /// List the test descriptions (id, level, DUT role, title, references).
     List(suite_cmds::ListArgs),
-    /// Validate every case file and DUT profile; errors name file:line:column.
-    Check(suite_cmds::CheckArgs),
+    /// Validate the suite (shipped, or --suite DIR) and DUT profiles (shipped, or --profiles
+    /// DIR / --profile FILE); errors name file:line:column.
+    Check(check_cmd::CheckArgs),
     /// Explain one case in words: objective, references, steps.
     Explain(suite_cmds::ExplainArgs),
     /// Run test descriptions against a DUT and give each a verdict.
@@ -119,7 +124,7 @@ pub fn main() -> i32 {
         Command::Serve(a) => serve::run(a),
         Command::Vectors(a) => vectors::run(a),
         Command::List(a) => suite_cmds::list(a),
-        Command::Check(a) => suite_cmds::check(a),
+        Command::Check(a) => check_cmd::check(a),
         Command::Explain(a) => suite_cmds::explain(a),
         Command::Run(a) => suite_cmds::run(a),
         Command::Report(a) => report_cmd::run(a),

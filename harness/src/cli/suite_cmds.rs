@@ -6,35 +6,28 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::{EXIT_FAILED, EXIT_OK, EXIT_USAGE};
-use crate::cases::{load_suite_dir, LoadedCase};
-use crate::dut::profile::{find_profile, load_all_profiles, profiles_dir};
+use crate::cases::LoadedCase;
+use crate::dut::profile::find_profile;
 use crate::reports::{self, journal, CaseWriter, DutInfo, Redactor, Sources};
 use crate::runner::report::{summarize, write_evidence};
 use crate::runner::{run_all, RunOptions};
+use crate::shipped;
 
 use super::heartbeat::Heartbeat;
 use super::out_lock::OutLock;
 
-pub fn default_suites() -> PathBuf {
-    let here = PathBuf::from("suites");
-    if here.is_dir() {
-        return here;
-    }
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("..")
-        .join("suites");
-    p.canonicalize().unwrap_or(p)
-}
-
+/// The checkout dicetest was built from: what process profiles use on disk ({root},
+/// {bin:NAME}). The suite and the profiles themselves are built in (`crate::shipped`).
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
 #[derive(Args, Debug)]
 pub struct SuiteArgs {
-    /// Folder of case files (searched recursively for *.yaml).
-    #[arg(long, value_name = "DIR", default_value_os_t = default_suites())]
-    pub suite: PathBuf,
+    /// Folder of one's own case files (searched recursively for *.yaml) [default: the
+    /// shipped suite, built into dicetest]
+    #[arg(long, value_name = "DIR")]
+    pub suite: Option<PathBuf>,
     /// Only cases whose id matches this pattern (`CK-*`, `CK-0[1-3]`, `*REPLAY*`;
     /// case-insensitive); repeatable. A pattern that matches no case is an error.
     #[arg(long = "case", value_name = "GLOB")]
@@ -42,9 +35,14 @@ pub struct SuiteArgs {
 }
 
 impl SuiteArgs {
+    /// The folder given, or the shipped suite's name, for messages.
+    pub fn name(&self) -> PathBuf {
+        shipped::suite_name(self.suite.as_deref())
+    }
+
     /// Loads and filters; load errors are printed and end the command.
     fn load(&self) -> Result<Vec<LoadedCase>, i32> {
-        let (cases, errors) = load_suite_dir(&self.suite);
+        let (cases, errors) = shipped::load_cases(self.suite.as_deref());
         if !errors.is_empty() {
             for e in &errors {
                 eprintln!("{e}");
@@ -56,10 +54,10 @@ impl SuiteArgs {
             return Err(EXIT_USAGE);
         }
         if cases.is_empty() {
-            eprintln!("no case files under {}", self.suite.display());
+            eprintln!("no case files under {}", self.name().display());
             return Err(EXIT_USAGE);
         }
-        select(&self.cases, cases, |c| &c.case.id, &self.suite).map_err(|e| {
+        select(&self.cases, cases, |c| &c.case.id, &self.name()).map_err(|e| {
             eprintln!("{e}");
             EXIT_USAGE
         })
@@ -187,107 +185,22 @@ pub fn list(a: ListArgs) -> i32 {
 }
 
 #[derive(Args, Debug)]
-pub struct CheckArgs {
-    #[command(flatten)]
-    pub suite: SuiteArgs,
-    /// Folder of DUT profiles to validate too.
-    #[arg(long, value_name = "DIR", default_value_os_t = profiles_dir())]
-    pub profiles: PathBuf,
-}
-
-pub fn check(a: CheckArgs) -> i32 {
-    let (cases, mut errors) = load_suite_dir(&a.suite.suite);
-    let (profiles, perrs) = load_all_profiles(&a.profiles);
-    errors.extend(perrs);
-    let (interop, ierrs) = crate::interop::load_interop_dir(&a.suite.suite.join("interop"));
-    errors.extend(ierrs);
-    // A profile's baseline may only name cases that exist.
-    let ids: std::collections::HashSet<&str> = cases.iter().map(|c| c.case.id.as_str()).collect();
-    for p in &profiles {
-        for id in p.expected_deviations.keys() {
-            if !ids.contains(id.as_str()) {
-                eprintln!(
-                    "profile {}: expected_deviations names {id}, which no case has",
-                    p.name
-                );
-                errors.push(crate::cases::LoadError {
-                    file: a.profiles.join(format!("{}.yaml", p.name)),
-                    line: 0,
-                    column: 0,
-                    message: format!("expected_deviations names unknown case {id}"),
-                    hint: None,
-                });
-            }
-        }
-    }
-    // An interop description's breaking pair names shipped profiles that can play it.
-    for (c, file) in &interop {
-        let Some(pair) = &c.able_to_fail else {
-            continue;
-        };
-        for (role, name) in [("client", &pair.client), ("server", &pair.server)] {
-            let why = match profiles.iter().find(|p| &p.name == name) {
-                None => Some(format!(
-                    "able_to_fail {role} {name:?} is no profile in {}",
-                    a.profiles.display()
-                )),
-                Some(p) if role == "server" && p.start.is_none() => Some(format!(
-                    "able_to_fail server {name} cannot be started as a server"
-                )),
-                Some(p)
-                    if role == "client"
-                        && p.client_start.is_none()
-                        && p.interop.coap_client.is_none()
-                        && p.interop.resume_client.is_none() =>
-                {
-                    Some(format!("able_to_fail client {name} has no client command"))
-                }
-                Some(_) => None,
-            };
-            if let Some(message) = why {
-                errors.push(crate::cases::LoadError {
-                    file: file.clone(),
-                    line: 1,
-                    column: 1,
-                    message,
-                    hint: None,
-                });
-            }
-        }
-    }
-    for e in &errors {
-        eprintln!("{e}");
-    }
-    println!(
-        "{} cases, {} interop cases and {} profiles checked, {} error(s)",
-        cases.len(),
-        interop.len(),
-        profiles.len(),
-        errors.len()
-    );
-    if errors.is_empty() {
-        EXIT_OK
-    } else {
-        EXIT_FAILED
-    }
-}
-
-#[derive(Args, Debug)]
 pub struct ExplainArgs {
     /// Case id.
     pub case: String,
-    #[arg(long, value_name = "DIR", default_value_os_t = default_suites())]
-    pub suite: PathBuf,
+    /// Folder of one's own case files [default: the shipped suite, built into dicetest]
+    #[arg(long, value_name = "DIR")]
+    pub suite: Option<PathBuf>,
 }
 
 pub fn explain(a: ExplainArgs) -> i32 {
-    let (cases, _) = load_suite_dir(&a.suite);
+    let (cases, _) = shipped::load_cases(a.suite.as_deref());
     let Some(c) = cases
         .iter()
         .find(|c| c.case.id.eq_ignore_ascii_case(&a.case))
     else {
         // Interop descriptions are test descriptions too (suites/interop/).
-        let (interop, _) = crate::interop::load_interop_dir(&a.suite.join("interop"));
+        let (interop, _) = shipped::load_interop(a.suite.as_deref());
         if let Some((d, file)) = interop
             .iter()
             .find(|(d, _)| d.id.eq_ignore_ascii_case(&a.case))
@@ -298,7 +211,7 @@ pub fn explain(a: ExplainArgs) -> i32 {
         eprintln!(
             "no case or interop description {} under {} (`dicetest list` shows the cases)",
             a.case,
-            a.suite.display()
+            shipped::suite_name(a.suite.as_deref()).display()
         );
         return EXIT_USAGE;
     };
@@ -700,7 +613,10 @@ fn describe_expect(e: &crate::cases::Expect) -> String {
 
 #[derive(Args, Debug)]
 pub struct RunArgs {
-    /// DUT profile: a shipped name (sim, openssl, gnutls, tinydtls, ...) or a YAML file.
+    /// DUT profile: a shipped name (sim, openssl, gnutls, tinydtls, ...; built into
+    /// dicetest, whatever the working directory holds) or a YAML file of one's own
+    /// (`./my-dut.yaml`). What a process profile starts ({bin:NAME}: dut-sim, peers/build/bin)
+    /// is taken from the checkout dicetest was built from.
     #[arg(long, value_name = "NAME|FILE", default_value = "sim")]
     pub dut: String,
     #[command(flatten)]

@@ -248,7 +248,13 @@ impl Profile {
 /// Loads a profile from a file, with file:line:column on error.
 pub fn load_profile_file(path: &Path) -> Result<Profile, LoadError> {
     let text = std::fs::read_to_string(path).map_err(|e| LoadError::unreadable(path, &e))?;
-    let p: Profile = serde_saphyr::from_str(&text).map_err(|e| {
+    load_profile_str(path, &text)
+}
+
+/// Loads a profile from its text; `path` is what errors name (a shipped profile's is
+/// `profiles/NAME.yaml`, `crate::shipped`).
+pub fn load_profile_str(path: &Path, text: &str) -> Result<Profile, LoadError> {
+    let p: Profile = serde_saphyr::from_str(text).map_err(|e| {
         let hint = "see profiles/sim.yaml for a complete profile";
         LoadError::yaml(path, &e, Some(hint.into()))
     })?;
@@ -320,7 +326,7 @@ pub fn load_profile_file(path: &Path) -> Result<Profile, LoadError> {
     // A misspelt claim would silently turn cases into not_applicable.
     for c in &p.claims {
         if !crate::cases::claims::is_known(c) {
-            let (line, column) = locate(&text, c).unwrap_or((1, 1));
+            let (line, column) = locate(text, c).unwrap_or((1, 1));
             return Err(LoadError {
                 file: path.to_path_buf(),
                 line,
@@ -349,28 +355,24 @@ fn locate(text: &str, word: &str) -> Option<(u64, u64)> {
         .find_map(|(i, l)| l.find(word).map(|c| (i as u64 + 1, c as u64 + 1)))
 }
 
-/// The folder of shipped profiles.
-pub fn profiles_dir() -> PathBuf {
-    let here = PathBuf::from("profiles");
-    if here.is_dir() {
-        return here;
-    }
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("..")
-        .join("profiles")
-}
-
-/// `--dut NAME|FILE`: a path to a file, or the name of a shipped profile.
+/// `--dut NAME|FILE`: the name of a shipped profile (built into dicetest, `crate::shipped`;
+/// whatever the working directory holds), or a path to a file of one's own.
 pub fn find_profile(name_or_file: &str) -> Result<Profile, LoadError> {
     let p = Path::new(name_or_file);
-    if p.is_file() {
-        return load_profile_file(p);
-    }
     // Something written as a path is a file the user meant, not a shipped name.
     let looks_like_path = name_or_file.contains(std::path::MAIN_SEPARATOR)
         || name_or_file.contains('/')
         || name_or_file.ends_with(".yaml")
         || name_or_file.ends_with(".yml");
+    if !looks_like_path {
+        if let Some((path, text)) = crate::shipped::profile(name_or_file) {
+            return load_profile_str(Path::new(path), text);
+        }
+    }
+    if p.is_file() {
+        return load_profile_file(p);
+    }
+    let shipped = crate::shipped::profile_names().join(", ");
     if looks_like_path {
         return Err(LoadError {
             file: p.to_path_buf(),
@@ -385,14 +387,9 @@ pub fn find_profile(name_or_file: &str) -> Result<Profile, LoadError> {
                 }
             ),
             hint: Some(format!(
-                "shipped profiles are named without a path (sim, gnutls, ...; see {})",
-                profiles_dir().display()
+                "shipped profiles are named without a path: {shipped}"
             )),
         });
-    }
-    let shipped = profiles_dir().join(format!("{name_or_file}.yaml"));
-    if shipped.is_file() {
-        return load_profile_file(&shipped);
     }
     Err(LoadError {
         file: p.to_path_buf(),
@@ -400,13 +397,12 @@ pub fn find_profile(name_or_file: &str) -> Result<Profile, LoadError> {
         column: 0,
         message: format!("no DUT profile named {name_or_file:?}"),
         hint: Some(format!(
-            "shipped profiles are in {}; or pass a file path",
-            profiles_dir().display()
+            "shipped profiles: {shipped}; or pass a file path (./my-dut.yaml)"
         )),
     })
 }
 
-/// All shipped profiles, for `dicetest check`.
+/// Every profile (*.yaml) of a folder.
 pub fn load_all_profiles(dir: &Path) -> (Vec<Profile>, Vec<LoadError>) {
     let mut out = Vec::new();
     let mut errs = Vec::new();

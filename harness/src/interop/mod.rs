@@ -10,5 +10,5 @@ pub mod session;
 pub mod suite_seen;
 
 pub use judge::{Check, Judgement};
-pub use model::{load_interop_dir, AbleToFail, InteropCase};
+pub use model::{load_interop_dir, load_interop_str, AbleToFail, InteropCase};
 pub use session::{run_session, run_session_judged};

@@ -187,42 +187,46 @@ pub fn load_interop_dir(
                 continue;
             }
         };
-        match serde_saphyr::from_str::<InteropCase>(&text) {
-            Ok(c) => {
-                if c.outcome != "success" && c.outcome != "failure" {
-                    errs.push(crate::cases::LoadError {
-                        file: f,
-                        line: 1,
-                        column: 1,
-                        message: format!("outcome {:?} is neither success nor failure", c.outcome),
-                        hint: None,
-                    });
-                } else if let Some(why) = invalid(&c) {
-                    errs.push(crate::cases::LoadError {
-                        file: f,
-                        line: 1,
-                        column: 1,
-                        message: why,
-                        hint: None,
-                    });
-                } else if c
-                    .within
-                    .as_deref()
-                    .is_some_and(|w| crate::cases::parse_duration(w).is_none())
-                {
-                    errs.push(crate::cases::LoadError {
-                        file: f,
-                        line: 1,
-                        column: 1,
-                        message: "within is not a duration".into(),
-                        hint: Some("write e.g. 20s".into()),
-                    });
-                } else {
-                    out.push((c, f));
-                }
-            }
-            Err(e) => errs.push(crate::cases::LoadError::yaml(&f, &e, None)),
+        match load_interop_str(&f, &text) {
+            Ok(c) => out.push((c, f)),
+            Err(e) => errs.push(e),
         }
     }
     (out, errs)
+}
+
+/// Loads one interop description from its text; `f` is what errors name (a shipped one's
+/// is `suites/interop/NAME.yaml`, `crate::shipped`).
+pub fn load_interop_str(
+    f: &std::path::Path,
+    text: &str,
+) -> Result<InteropCase, crate::cases::LoadError> {
+    let at_top = |message: String, hint: Option<String>| crate::cases::LoadError {
+        file: f.to_path_buf(),
+        line: 1,
+        column: 1,
+        message,
+        hint,
+    };
+    let c = serde_saphyr::from_str::<InteropCase>(text)
+        .map_err(|e| crate::cases::LoadError::yaml(f, &e, None))?;
+    if c.outcome != "success" && c.outcome != "failure" {
+        Err(at_top(
+            format!("outcome {:?} is neither success nor failure", c.outcome),
+            None,
+        ))
+    } else if let Some(why) = invalid(&c) {
+        Err(at_top(why, None))
+    } else if c
+        .within
+        .as_deref()
+        .is_some_and(|w| crate::cases::parse_duration(w).is_none())
+    {
+        Err(at_top(
+            "within is not a duration".into(),
+            Some("write e.g. 20s".into()),
+        ))
+    } else {
+        Ok(c)
+    }
 }
