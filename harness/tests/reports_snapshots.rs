@@ -13,6 +13,7 @@ use reports_util::TempDir;
 
 fn case(dut: &str, file: &str, id: &str, verdict: Verdict, reason: &str) -> CaseRecord {
     CaseRecord {
+        branches: Vec::new(),
         dut: dut.into(),
         id: id.into(),
         title: format!("{id} does what RFC 6347 says"),

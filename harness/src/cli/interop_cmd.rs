@@ -366,6 +366,7 @@ mod tests {
             let name = interop::pair_name(c, s);
             run.duts.push(DutInfo::named(&name));
             run.cases.push(CaseRecord {
+                branches: Vec::new(),
                 dut: name,
                 id: "INT-PSK-01".into(),
                 title: "t".into(),

@@ -155,6 +155,7 @@ mod tests {
 
     fn case(id: &str, level: &str, v: Verdict, refs: &[&str]) -> CaseRecord {
         CaseRecord {
+            branches: Vec::new(),
             dut: "d".into(),
             id: id.into(),
             title: String::new(),

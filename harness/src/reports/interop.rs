@@ -222,6 +222,7 @@ mod tests {
 
     fn record(dut: &str, id: &str, v: Verdict, evidence: Option<&str>) -> CaseRecord {
         CaseRecord {
+            branches: Vec::new(),
             dut: dut.into(),
             id: id.into(),
             title: "t".into(),

@@ -169,6 +169,7 @@ mod tests {
 
     fn rec(dut: &str, id: &str, v: Verdict) -> CaseRecord {
         let mut r = crate::reports::model::CaseRecord {
+            branches: Vec::new(),
             dut: dut.into(),
             id: id.into(),
             title: id.into(),

@@ -625,6 +625,7 @@ pub(crate) mod tests {
 
     pub(crate) fn record(id: &str, v: Verdict, baseline: Option<&str>, run: u32) -> CaseRecord {
         CaseRecord {
+            branches: Vec::new(),
             dut: "d".into(),
             id: id.into(),
             title: format!("{id} title"),
