@@ -63,10 +63,12 @@ fn run() -> Result<(), String> {
             }
             "--psk-file" => psk_file = Some(value()?),
             "--psk" => {
-                return Err("--psk is gone: a key on the command line is visible to every \
+                return Err(
+                    "--psk is gone: a key on the command line is visible to every \
                             user of the machine (ps, /proc/PID/cmdline); use --psk-file FILE \
                             or DUT_SIM_PSK=HEX"
-                    .into())
+                        .into(),
+                )
             }
             "--fault" => {
                 let name = value()?;

@@ -176,7 +176,10 @@ fn openssl_s_client_with_a_wrong_key_fails_at_finished_and_the_right_key_connect
     let sim = Sim::start(&[]);
     let t = s_client(sim.port, "00112233");
     assert!(t.contains("read server done"), "no full server flight: {t}");
-    assert!(t.contains("write finished"), "the client never sent Finished: {t}");
+    assert!(
+        t.contains("write finished"),
+        "the client never sent Finished: {t}"
+    );
     assert!(
         !t.contains("read finished") && !t.contains("Cipher is PSK-AES128-CCM8"),
         "connected with a wrong key: {t}"

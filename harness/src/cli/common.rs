@@ -193,7 +193,10 @@ mod tests {
         let f = d.path().join("k");
         let p = f.to_str().unwrap();
         std::fs::write(&f, "board-7:0102\n").unwrap();
-        assert_eq!(creds(&["--psk-file", p]), Ok(("board-7".into(), vec![1, 2])));
+        assert_eq!(
+            creds(&["--psk-file", p]),
+            Ok(("board-7".into(), vec![1, 2]))
+        );
         assert_eq!(
             creds(&["--psk-file", p, "--psk-identity", "x"]),
             Ok(("x".into(), vec![1, 2]))
@@ -205,8 +208,14 @@ mod tests {
         );
         std::fs::write(&f, "id:73zz\n").unwrap();
         let e = creds(&["--psk-file", p]).unwrap_err();
-        assert!(e.contains("--psk-file must be hex") && !e.contains("73zz"), "{e}");
+        assert!(
+            e.contains("--psk-file must be hex") && !e.contains("73zz"),
+            "{e}"
+        );
         assert!(creds(&["--psk-file", p, "--psk", "01"]).is_err());
-        assert_eq!(creds(&["--psk", "01"]), Ok(("Client_identity".into(), vec![1])));
+        assert_eq!(
+            creds(&["--psk", "01"]),
+            Ok(("Client_identity".into(), vec![1]))
+        );
     }
 }
