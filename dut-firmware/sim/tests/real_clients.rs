@@ -14,7 +14,15 @@ const PRIORITY_CCM8: &str =
 const PRIORITY_CBC: &str =
     "NORMAL:-VERS-ALL:+VERS-DTLS1.2:-KX-ALL:+PSK:-CIPHER-ALL:+AES-128-CBC:-MAC-ALL:+SHA256";
 
+/// A client program: those scripts/install-peers.sh builds or links (aiocoap-client, from
+/// the project's Python venv) in peers/build/bin first, then PATH.
 fn program(name: &str) -> PathBuf {
+    let local = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../peers/build/bin")
+        .join(name);
+    if local.exists() {
+        return local;
+    }
     std::env::var_os("PATH")
         .and_then(|paths| {
             std::env::split_paths(&paths)
@@ -281,7 +289,8 @@ fn dut_sim_refuses_unknown_faults_and_lists_known_ones() {
 }
 
 /// aiocoap's client (Python, DTLS through DTLSSocket/tinydtls), installed from PyPI by
-/// scripts/install-peers.sh; PSK credentials come from a JSON file.
+/// scripts/install-peers.sh into its venv (peers/build/bin/aiocoap-client links there);
+/// PSK credentials come from a JSON file.
 fn aiocoap(creds: &std::path::Path, args: &[&str]) -> String {
     let o = run(
         Command::new(program("aiocoap-client"))
