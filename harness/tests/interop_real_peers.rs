@@ -262,7 +262,7 @@ fn client_psk_ccm8_against_bouncy_castle() {
             "server",
             "--port",
             &port.to_string(),
-            "--psk-file",
+            "--pskfile",
             &key_file(),
         ],
     );
@@ -481,7 +481,7 @@ fn server_psk_ccm8_against_bouncy_castle() {
             "client",
             "--connect",
             &format!("127.0.0.1:{port}"),
-            "--psk-file",
+            "--pskfile",
             &key_file(),
             "--send",
             TEXT,
