@@ -46,13 +46,19 @@ fn base64(b: &[u8]) -> String {
 
 /// Every form the PSK could take in a file.
 fn psk_forms() -> Vec<(&'static str, Vec<u8>)> {
+    forms(PSK_ASCII)
+}
+
+/// Every form key `ascii` could take in a file.
+fn forms(ascii: &str) -> Vec<(&'static str, Vec<u8>)> {
+    let hex: String = ascii.bytes().map(|b| format!("{b:02x}")).collect();
     // Base64 of the key minus its last byte: a prefix of every alignment-0 encoding,
     // without the padding-dependent tail.
-    let b64 = base64(&PSK_ASCII.as_bytes()[..PSK_ASCII.len() / 3 * 3]);
+    let b64 = base64(&ascii.as_bytes()[..ascii.len() / 3 * 3]);
     vec![
-        ("ascii", PSK_ASCII.as_bytes().to_vec()),
-        ("hex", psk_hex().into_bytes()),
-        ("HEX", psk_hex().to_uppercase().into_bytes()),
+        ("ascii", ascii.as_bytes().to_vec()),
+        ("hex", hex.clone().into_bytes()),
+        ("HEX", hex.to_uppercase().into_bytes()),
         ("base64", b64.into_bytes()),
     ]
 }
@@ -363,7 +369,15 @@ fn the_key_file_is_private_unpredictable_gone_after_drop_and_never_on_a_command_
     use dicetest::dut::process::DutProcess;
     build_dut_sim();
     let dir = scratch("keyfile");
+    // A key of this test's own: the other test runs third-party clients (gnutls-cli
+    // --pskkey) that do put the run's key on their command lines.
+    const KEY: &str = "Zq7-keyfile-test-only-PSK";
+    let key_hex: String = KEY.bytes().map(|b| format!("{b:02x}")).collect();
     let path = profile(&dir, "dut-sim", "");
+    let text = std::fs::read_to_string(&path)
+        .expect("copy")
+        .replace(&psk_hex(), &key_hex);
+    std::fs::write(&path, text).expect("profile");
     let p = dicetest::dut::profile::load_profile_file(&path).expect("profile");
     let a = DutProcess::start(&p, &root()).expect("dut-sim starts");
     let b = DutProcess::start(&p, &root()).expect("a second dut-sim starts");
@@ -377,7 +391,7 @@ fn the_key_file_is_private_unpredictable_gone_after_drop_and_never_on_a_command_
 
     // The file holds the key (so it is the file to protect), 0600, in a 0700 directory.
     let text = std::fs::read_to_string(&fa).expect("key file");
-    assert!(text.contains(&psk_hex()), "not the key file");
+    assert!(text.contains(&key_hex), "not the key file");
     assert_eq!(mode(&fa), 0o600, "{}", fa.display());
     assert_eq!(mode(da), 0o700, "{}", da.display());
     // Not a predictable path: a directory of its own per process, named with a random
@@ -392,6 +406,20 @@ fn the_key_file_is_private_unpredictable_gone_after_drop_and_never_on_a_command_
     );
     assert!(!name.contains(&a.port.to_string()), "{name}");
 
+    // The search finds the key on a command line where it is: a process of ours with it.
+    let mut planted = Command::new("sh")
+        .args(["-c", "sleep 30", "planted", &key_hex])
+        .spawn()
+        .expect("sh");
+    let hits: Vec<String> = all_cmdlines()
+        .into_iter()
+        .filter(|(_, c)| forms(KEY).iter().any(|(_, n)| contains(c, n)))
+        .map(|(pid, _)| pid)
+        .collect();
+    let _ = planted.kill();
+    let _ = planted.wait();
+    assert_eq!(hits, vec![planted.id().to_string()], "the listing search is blind");
+
     // No command line of any process holds the key; the dut-sim ones are among those
     // read (each names its key file), so the search looked where the key would be.
     let listing = all_cmdlines();
@@ -403,7 +431,7 @@ fn the_key_file_is_private_unpredictable_gone_after_drop_and_never_on_a_command_
         assert!(contains(&own.1, file.to_str().unwrap().as_bytes()));
     }
     for (pid, cmdline) in &listing {
-        for (form, n) in psk_forms() {
+        for (form, n) in forms(KEY) {
             assert!(
                 !contains(cmdline, &n),
                 "the PSK ({form}) on the command line of pid {pid}"
