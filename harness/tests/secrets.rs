@@ -418,7 +418,11 @@ fn the_key_file_is_private_unpredictable_gone_after_drop_and_never_on_a_command_
         .collect();
     let _ = planted.kill();
     let _ = planted.wait();
-    assert_eq!(hits, vec![planted.id().to_string()], "the listing search is blind");
+    assert_eq!(
+        hits,
+        vec![planted.id().to_string()],
+        "the listing search is blind"
+    );
 
     // No command line of any process holds the key; the dut-sim ones are among those
     // read (each names its key file), so the search looked where the key would be.
