@@ -11,7 +11,7 @@ ID=Client_identity
 
 bash scripts/install-peers.sh
 cargo build --release -p dicetest
-bin=target/release/dicetest
+bin="${CARGO_TARGET_DIR:-target}/release/dicetest"   # where cargo put it
 
 echo "==> known-answer vectors"
 "$bin" vectors
