@@ -22,8 +22,12 @@ say() { printf '==> %s\n' "$*"; }
 # chromium: the reports tests open report.html in it (headless) to check it renders.
 # autoconf..libclang-dev: to build tinydtls (and bindgen for tinydtls-sys).
 # default-jdk-headless + Bouncy Castle: the Java peer another script builds.
+# python3 + python3-venv + python3-dev: the venv the Python peers (aiocoap) live in, and
+# the headers DTLSSocket compiles against (Debian's python3 refuses `pip install` into
+# the system, PEP 668).
 APT_PACKAGES=(
     openssl gnutls-bin libcoap3-bin tshark chromium
+    python3 python3-venv python3-dev
     autoconf automake libtool pkg-config libclang-dev make gcc
     default-jdk-headless libbctls-java libbcprov-java libbcutil-java
 )
@@ -64,12 +68,33 @@ fi
 mkdir -p "$BIN"
 "$ROOT/peers/tinydtls/build.sh" "$BUILD" "$BIN"
 
-# ---------------------------------------------------------------- aiocoap (PyPI)
-# aiocoap-client with DTLS (DTLSSocket wraps tinydtls): a third CoAP client for the board.
-if ! command -v aiocoap-client >/dev/null 2>&1 || ! python3 -c "import DTLSSocket" 2>/dev/null; then
-    say "pip: installing aiocoap[tinydtls]"
-    python3 -m pip install -q "aiocoap[tinydtls]"
+# ---------------------------------------------------------------- aiocoap (PyPI, in a venv)
+# aiocoap-client with DTLS (DTLSSocket wraps tinydtls): a third CoAP client for the board,
+# and the library of peers/aiocoap/server.py. Installed into a venv of the project made by
+# Debian's own python3 (never pip into the system, never whichever python3 comes first on
+# PATH): peers/build/venv. Profiles and tests run peers/build/venv/bin/python and
+# peers/build/bin/aiocoap-client (a link into the venv).
+VENV="$BUILD/venv"
+SYS_PYTHON=/usr/bin/python3
+AIOCOAP_REQ="aiocoap[tinydtls]"
+venv_ok() {
+    [ -x "$VENV/bin/python" ] && [ -x "$VENV/bin/aiocoap-client" ] &&
+        "$VENV/bin/python" -c "import aiocoap, DTLSSocket" 2>/dev/null
+}
+if ! venv_ok; then
+    [ -x "$SYS_PYTHON" ] || { echo "install-peers: $SYS_PYTHON missing (apt-get install python3 python3-venv)" >&2; exit 1; }
+    if [ ! -x "$VENV/bin/python" ]; then
+        say "venv: $VENV ($("$SYS_PYTHON" --version))"
+        rm -rf "$VENV"
+        "$SYS_PYTHON" -m venv "$VENV"
+    fi
+    say "pip (venv): installing $AIOCOAP_REQ"
+    # PIP_USER/PIP_TARGET from the caller's environment would send packages elsewhere.
+    env -u PIP_USER -u PIP_TARGET -u PIP_PREFIX PYTHONNOUSERSITE=1 \
+        "$VENV/bin/python" -m pip install -q --disable-pip-version-check "$AIOCOAP_REQ"
+    venv_ok || { echo "install-peers: aiocoap or DTLSSocket not importable in $VENV" >&2; exit 1; }
 fi
+ln -sfn ../venv/bin/aiocoap-client "$BIN/aiocoap-client"
 
 # ---------------------------------------------------------------- Bouncy Castle
 say "bouncy castle peer: $("$ROOT/peers/bc/build.sh")"
@@ -117,4 +142,5 @@ ver_or_missing tinydtls-client tinydtls_version "$BIN/tinydtls-client" || status
 ver_or_missing mbedtls        "$BIN/mbedtls-peer" version      || status=1
 ver_or_missing pion           pion_version                    || status=1
 ver_or_missing wolfssl        "$BIN/wolfssl-peer" version      || status=1
+ver_or_missing aiocoap        "$VENV/bin/python" -c "import aiocoap.meta as m, sys; print('aiocoap', m.version, 'python', sys.version.split()[0])" || status=1
 exit "$status"

@@ -36,10 +36,8 @@ fn connect_to_gnutls_serv_echoes_and_names_the_suite() {
         .args([
             "connect",
             &format!("127.0.0.1:{port}"),
-            "--psk-identity",
-            "Client_identity",
-            "--psk",
-            PSK_HEX,
+            "--psk-file",
+            &key_file(),
             "--send",
             "hello",
             "--keylog",
@@ -111,8 +109,8 @@ fn connect_to_a_closed_port_says_unreachable() {
         .args([
             "connect",
             &format!("127.0.0.1:{port}"),
-            "--psk",
-            PSK_HEX,
+            "--psk-file",
+            &key_file(),
             "--timeout",
             "5",
         ])
@@ -129,8 +127,8 @@ fn connect_with_an_unknown_suite_is_a_usage_error() {
         .args([
             "connect",
             "127.0.0.1:9",
-            "--psk",
-            PSK_HEX,
+            "--psk-file",
+            &key_file(),
             "--suite",
             "rot13",
         ])
@@ -155,10 +153,8 @@ fn serve_answers_openssl_s_client() {
             "serve",
             "--listen",
             &format!("127.0.0.1:{port}"),
-            "--psk-identity",
-            "Client_identity",
-            "--psk",
-            PSK_HEX,
+            "--psk-file",
+            &key_file(),
         ],
     );
     assert!(
@@ -257,10 +253,8 @@ fn serve_resumes_a_gnutls_cli_session() {
             "serve",
             "--listen",
             &format!("127.0.0.1:{port}"),
-            "--psk-identity",
-            "Client_identity",
-            "--psk",
-            PSK_HEX,
+            "--psk-file",
+            &key_file(),
         ],
     );
     assert!(

@@ -9,10 +9,16 @@
 //! there), while the PSK still must not.
 //!
 //! The runs: the suite against the in-process board, against a process DUT (dut-sim), an
-//! interop session (GnuTLS client, dut-sim server; skipped where gnutls-cli is missing)
+//! interop session (GnuTLS client, dut-sim server; gnutls-cli missing fails the test with
+//! the fix)
 //! and a `dicetest fuzz` campaign against a board with fault switches on, so findings,
 //! reproducer YAML and their captures are written too. A new command that writes files is
 //! one more entry in `runs()`.
+//!
+//! The key files dicetest hands to DUT programs (`{pskfile}`): mode 0600 in a 0700
+//! directory with a random name, gone once the DUT process is dropped, and a directory
+//! left by a process killed with SIGKILL removed at the next start. And no process
+//! listing (every /proc/PID/cmdline) of a running dut-sim profile holds the key.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -40,13 +46,19 @@ fn base64(b: &[u8]) -> String {
 
 /// Every form the PSK could take in a file.
 fn psk_forms() -> Vec<(&'static str, Vec<u8>)> {
+    forms(PSK_ASCII)
+}
+
+/// Every form key `ascii` could take in a file.
+fn forms(ascii: &str) -> Vec<(&'static str, Vec<u8>)> {
+    let hex: String = ascii.bytes().map(|b| format!("{b:02x}")).collect();
     // Base64 of the key minus its last byte: a prefix of every alignment-0 encoding,
     // without the padding-dependent tail.
-    let b64 = base64(&PSK_ASCII.as_bytes()[..PSK_ASCII.len() / 3 * 3]);
+    let b64 = base64(&ascii.as_bytes()[..ascii.len() / 3 * 3]);
     vec![
-        ("ascii", PSK_ASCII.as_bytes().to_vec()),
-        ("hex", psk_hex().into_bytes()),
-        ("HEX", psk_hex().to_uppercase().into_bytes()),
+        ("ascii", ascii.as_bytes().to_vec()),
+        ("hex", hex.clone().into_bytes()),
+        ("HEX", hex.to_uppercase().into_bytes()),
         ("base64", b64.into_bytes()),
     ]
 }
@@ -179,7 +191,11 @@ fn runs(dir: &Path) -> Vec<Run> {
     a.extend(cases(&["HS-01", "COAPS-01", "ALRT-05"]));
     go("suite-dut-sim", a);
 
-    if have("gnutls-cli") {
+    assert!(
+        have("gnutls-cli"),
+        "gnutls-cli is not installed: run scripts/install-peers.sh (the interop session is searched too)"
+    );
+    {
         let gnutls = profile(dir, "gnutls", "");
         go(
             "interop",
@@ -193,8 +209,6 @@ fn runs(dir: &Path) -> Vec<Run> {
                 "INT-EMS-01".into(),
             ],
         );
-    } else {
-        eprintln!("gnutls-cli not installed: no interop session searched");
     }
 
     // A campaign that finds something, so findings and reproducers are written too.
@@ -311,5 +325,178 @@ fn no_output_of_any_command_contains_the_psk_and_key_logs_appear_only_on_request
         hits.iter().all(|(_, form)| *form == "key log"),
         "the PSK leaked with --keylog: {hits:?}"
     );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A pid that no process has right now.
+fn dead_pid() -> u32 {
+    let max: u32 = std::fs::read_to_string("/proc/sys/kernel/pid_max")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(32768);
+    (2..max)
+        .rev()
+        .find(|p| !Path::new(&format!("/proc/{p}")).exists())
+        .expect("a free pid")
+}
+
+fn mode(p: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(p)
+        .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+/// Every process's command line, as `ps` or any user of the machine sees them.
+fn all_cmdlines() -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir("/proc").expect("/proc").flatten() {
+        let name = e.file_name().to_string_lossy().to_string();
+        if name.bytes().all(|b| b.is_ascii_digit()) {
+            if let Ok(c) = std::fs::read(e.path().join("cmdline")) {
+                out.push((name, c));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn the_key_file_is_private_unpredictable_gone_after_drop_and_never_on_a_command_line() {
+    use dicetest::dut::process::DutProcess;
+    build_dut_sim();
+    let dir = scratch("keyfile");
+    // A key of this test's own: the other test runs third-party clients (gnutls-cli
+    // --pskkey) that do put the run's key on their command lines.
+    const KEY: &str = "Zq7-keyfile-test-only-PSK";
+    let key_hex: String = KEY.bytes().map(|b| format!("{b:02x}")).collect();
+    let path = profile(&dir, "dut-sim", "");
+    let text = std::fs::read_to_string(&path)
+        .expect("copy")
+        .replace(&psk_hex(), &key_hex);
+    std::fs::write(&path, text).expect("profile");
+    let p = dicetest::dut::profile::load_profile_file(&path).expect("profile");
+    let a = DutProcess::start(&p, &root()).expect("dut-sim starts");
+    let b = DutProcess::start(&p, &root()).expect("a second dut-sim starts");
+    let (fa, fb) = (
+        a.pskfile()
+            .expect("the profile uses {pskfile}")
+            .to_path_buf(),
+        b.pskfile().expect("{pskfile}").to_path_buf(),
+    );
+    let (da, db) = (fa.parent().unwrap(), fb.parent().unwrap());
+
+    // The file holds the key (so it is the file to protect), 0600, in a 0700 directory.
+    let text = std::fs::read_to_string(&fa).expect("key file");
+    assert!(text.contains(&key_hex), "not the key file");
+    assert_eq!(mode(&fa), 0o600, "{}", fa.display());
+    assert_eq!(mode(da), 0o700, "{}", da.display());
+    // Not a predictable path: a directory of its own per process, named with a random
+    // part, under the temp folder (the old name was dicetest-psk-PID-PORT there).
+    assert_ne!(da, db, "two DUT processes share a key directory");
+    assert_eq!(da.parent(), Some(std::env::temp_dir().as_path()));
+    let name = da.file_name().unwrap().to_string_lossy().to_string();
+    let prefix = format!("dicetest-keys-{}-", std::process::id());
+    assert!(
+        name.starts_with(&prefix) && name.len() >= prefix.len() + 8,
+        "{name}"
+    );
+    assert!(!name.contains(&a.port.to_string()), "{name}");
+
+    // The search finds the key on a command line where it is: a process of ours with it.
+    let mut planted = Command::new("sh")
+        .args(["-c", "sleep 30", "planted", &key_hex])
+        .spawn()
+        .expect("sh");
+    let hits: Vec<String> = all_cmdlines()
+        .into_iter()
+        .filter(|(_, c)| forms(KEY).iter().any(|(_, n)| contains(c, n)))
+        .map(|(pid, _)| pid)
+        .collect();
+    let _ = planted.kill();
+    let _ = planted.wait();
+    assert_eq!(
+        hits,
+        vec![planted.id().to_string()],
+        "the listing search is blind"
+    );
+
+    // No command line of any process holds the key; the dut-sim ones are among those
+    // read (each names its key file), so the search looked where the key would be.
+    let listing = all_cmdlines();
+    for (dut, file) in [(&a, &fa), (&b, &fb)] {
+        let own = listing
+            .iter()
+            .find(|(pid, _)| *pid == dut.pid().to_string())
+            .expect("dut-sim in the listing");
+        assert!(contains(&own.1, file.to_str().unwrap().as_bytes()));
+    }
+    for (pid, cmdline) in &listing {
+        for (form, n) in forms(KEY) {
+            assert!(
+                !contains(cmdline, &n),
+                "the PSK ({form}) on the command line of pid {pid}"
+            );
+        }
+    }
+
+    drop(a);
+    assert!(!fa.exists() && !da.exists(), "{} left", da.display());
+    assert!(fb.exists(), "one drop removed another process's key");
+    drop(b);
+    assert!(!fb.exists() && !db.exists(), "{} left", db.display());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_key_directory_left_by_a_killed_run_is_removed_at_the_next_start() {
+    build_dut_sim();
+    let dir = scratch("stale");
+    let tmp = dir.join("tmp");
+    std::fs::create_dir_all(&tmp).expect("tmp");
+    // What a dicetest killed with SIGKILL leaves: its key directory, its pid gone.
+    let stale = tmp.join(format!("dicetest-keys-{}-Qx81kfAz09Lm", dead_pid()));
+    std::fs::create_dir(&stale).expect("stale dir");
+    std::fs::write(
+        stale.join("psk"),
+        format!("Client_identity:{}\n", psk_hex()),
+    )
+    .expect("psk");
+    // A directory of a process still alive (this test) stays.
+    let live = tmp.join(format!("dicetest-keys-{}-LiveLiveLive", std::process::id()));
+    std::fs::create_dir(&live).expect("live dir");
+
+    let dut_sim = profile(&dir, "dut-sim", "");
+    let out = dir.join("run");
+    let o = Command::new(env!("CARGO_BIN_EXE_dicetest"))
+        .current_dir(root())
+        .env("TMPDIR", &tmp)
+        .args(["run", "--dut", dut_sim.to_str().unwrap(), "--case", "HS-01"])
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .expect("dicetest runs");
+    assert!(
+        matches!(o.status.code(), Some(0 | 1)),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        !stale.exists(),
+        "the dead run's key directory is still there"
+    );
+    assert!(live.exists(), "a live process's key directory was removed");
+    // The run's own key directory went with its DUT process.
+    let left: Vec<_> = std::fs::read_dir(&tmp)
+        .expect("tmp")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .filter(|n| n.starts_with("dicetest-keys-") && !n.ends_with("LiveLiveLive"))
+        .collect();
+    assert!(left.is_empty(), "key directories left: {left:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -2,10 +2,13 @@
 // low-level TLS API (org.bouncycastle.tls), for proving the harness against a third-party
 // implementation. One file, compiled with plain javac against Debian's bctls/bcprov/bcutil jars.
 //
-//   DtlsPeer server --port P --psk-identity ID --psk HEX [--suite NAME[,NAME..]]
+//   DtlsPeer server --port P --pskfile FILE [--psk-identity ID] [--suite NAME[,NAME..]]
 //                   [--bind ADDR] [--psk-hint TEXT] [--idle-ms N] [--handshake-timeout-ms N]
-//   DtlsPeer client --connect HOST:PORT --psk-identity ID --psk HEX [--suite NAME[,NAME..]]
+//   DtlsPeer client --connect HOST:PORT --pskfile FILE [--psk-identity ID] [--suite NAME[,NAME..]]
 //                   [--send TEXT] [--timeout-ms N]
+//
+// FILE holds one line IDENTITY:HEX (dicetest's {pskfile}); --psk-identity overrides its
+// identity. The key is never taken from the command line, which any user can read (ps).
 //
 // stdout carries the lines a caller parses: "READY <port>", "HANDSHAKE OK <suite>",
 // "RECV <text>" (client), "FAIL <reason>" (client). Alerts and diagnostics go to stderr.
@@ -18,6 +21,8 @@ import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Paths;
 import java.security.SecureRandom;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -91,8 +96,9 @@ public final class DtlsPeer {
         BcTlsCrypto crypto = new BcTlsCrypto(new SecureRandom());
         InetAddress bind = InetAddress.getByName(o.get("--bind", "127.0.0.1"));
         DatagramSocket socket = new DatagramSocket(new InetSocketAddress(bind, o.intValue("--port", -1)));
-        byte[] identity = o.required("--psk-identity").getBytes(StandardCharsets.UTF_8);
-        byte[] psk = Hex.decode(o.required("--psk"));
+        byte[][] credentials = credentials(o);
+        byte[] identity = credentials[0];
+        byte[] psk = credentials[1];
         String hint = o.get("--psk-hint", null);
         int[] suites = parseSuites(o.get("--suite", "TLS_PSK_WITH_AES_128_CCM_8"));
         int idleMs = o.intValue("--idle-ms", 30000);
@@ -337,8 +343,9 @@ public final class DtlsPeer {
         }
         InetSocketAddress server = new InetSocketAddress(connect.substring(0, colon),
                 Integer.parseInt(connect.substring(colon + 1)));
-        byte[] identity = o.required("--psk-identity").getBytes(StandardCharsets.UTF_8);
-        byte[] psk = Hex.decode(o.required("--psk"));
+        byte[][] credentials = credentials(o);
+        byte[] identity = credentials[0];
+        byte[] psk = credentials[1];
         int[] suites = parseSuites(o.get("--suite", "TLS_PSK_WITH_AES_128_CCM_8"));
         String send = o.get("--send", null);
         int timeoutMs = o.intValue("--timeout-ms", 10000);
@@ -460,11 +467,40 @@ public final class DtlsPeer {
         return m;
     }
 
+    /** Identity and key from --pskfile (one line IDENTITY:HEX); never echoes the line. */
+    static byte[][] credentials(Options o) throws IOException {
+        if (o.values.containsKey("--psk")) {
+            usage("--psk is gone: a key on the command line is visible to every user; use --pskfile FILE");
+        }
+        String file = o.required("--pskfile");
+        String line = "";
+        for (String l : Files.readAllLines(Paths.get(file), StandardCharsets.UTF_8)) {
+            if (!l.trim().isEmpty()) {
+                line = l.trim();
+                break;
+            }
+        }
+        int colon = line.lastIndexOf(':');
+        byte[] key = null;
+        if (colon > 0) {
+            try {
+                key = Hex.decode(line.substring(colon + 1));
+            } catch (RuntimeException e) {
+                key = null;
+            }
+        }
+        if (key == null || key.length == 0) {
+            usage(file + ": not one line IDENTITY:HEX");
+        }
+        String identity = o.get("--psk-identity", line.substring(0, colon));
+        return new byte[][] {identity.getBytes(StandardCharsets.UTF_8), key};
+    }
+
     static void usage(String why) {
         System.err.println("usage error: " + why);
-        System.err.println("  DtlsPeer server --port P --psk-identity ID --psk HEX [--suite NAME] [--bind ADDR]"
+        System.err.println("  DtlsPeer server --port P --pskfile FILE [--psk-identity ID] [--suite NAME] [--bind ADDR]"
                 + " [--psk-hint TEXT] [--idle-ms N] [--handshake-timeout-ms N]");
-        System.err.println("  DtlsPeer client --connect HOST:PORT --psk-identity ID --psk HEX [--suite NAME]"
+        System.err.println("  DtlsPeer client --connect HOST:PORT --pskfile FILE [--psk-identity ID] [--suite NAME]"
                 + " [--send TEXT] [--timeout-ms N]");
         System.exit(64);
     }

@@ -18,6 +18,8 @@ cleanup() {
     rm -rf "$work"
 }
 trap cleanup EXIT
+# The peer reads its key from a file (IDENTITY:HEX) in the private work folder (0700).
+keyfile() { printf '%s:%s\n' "$ID" "$1" >"$work/key.$1"; echo "$work/key.$1"; }
 
 passed=0
 failed=0
@@ -47,7 +49,7 @@ declare -A OPENSSL_NAME=(
 SUITES=(TLS_PSK_WITH_AES_128_CCM_8 TLS_PSK_WITH_AES_128_CCM TLS_PSK_WITH_AES_128_CBC_SHA256 TLS_PSK_WITH_AES_128_GCM_SHA256)
 
 # ---- BC server, openssl s_client
-"$here/run.sh" server --port 0 --psk-identity "$ID" --psk "$KEY" \
+"$here/run.sh" server --port 0 --pskfile "$(keyfile "$KEY")" \
     --suite "$(IFS=,; echo "${SUITES[*]}")" >"$work/srv.out" 2>"$work/srv.err" &
 pids+=($!)
 if wait_for "$work/srv.out" '^READY ' 20; then
@@ -85,7 +87,7 @@ run_against_s_server() { # SUITE CLIENT_KEY TIMEOUT_MS -> sets client_rc; output
     spid=$!
     pids+=("$spid")
     wait_for "$work/s_server.out" '^ACCEPT' 10
-    "$here/run.sh" client --connect "127.0.0.1:$sport" --psk-identity "$ID" --psk "$client_key" \
+    "$here/run.sh" client --connect "127.0.0.1:$sport" --pskfile "$(keyfile "$client_key")" \
         --suite "$suite" --send ping --timeout-ms "$timeout_ms" >"$work/c.out" 2>"$work/c.err" &
     local cpid=$!
     # s_server writes what it receives to stdout; answer the ping from its stdin.

@@ -10,13 +10,18 @@ use dut_sim::{
 };
 
 const USAGE: &str =
-    "usage: dut-sim [--listen ADDR] [--psk-identity ID] [--psk HEX] [--fault NAME]...
+    "usage: dut-sim [--listen ADDR] [--psk-identity ID] [--psk-file FILE] [--fault NAME]...
                [--variation NAME]... [--rto-ms N] [--seed HEX] [--hang-after-datagrams N]
 
 The reference DTLS 1.2 PSK + CoAP device (dicetest's dut-firmware core) on the host.
   --listen ADDR       UDP address to bind (default 127.0.0.1:5684)
-  --psk-identity ID   PSK identity (default Client_identity)
-  --psk HEX           PSK in hex (default 73656372657450534b, \"secretPSK\")
+  --psk-identity ID   PSK identity (default Client_identity, or the one of --psk-file)
+  --psk-file FILE     read the PSK from FILE, one line: `IDENTITY:HEX` (what dicetest's
+                      {pskfile} holds; its identity is used unless --psk-identity is
+                      given) or just `HEX`
+  DUT_SIM_PSK=HEX     (environment) the PSK in hex, when there is no --psk-file
+                      Without either: 73656372657450534b (\"secretPSK\"). The key is never
+                      taken from the command line, which every user can read (ps, /proc).
   --fault NAME        turn on a fault switch (repeatable); --fault list prints them
   --variation NAME    turn on a legal-variation switch (repeatable); --variation list
   --rto-ms N          initial retransmission timeout (default 1000)
@@ -40,7 +45,8 @@ fn main() -> ExitCode {
 fn run() -> Result<(), String> {
     let mut listen = "127.0.0.1:5684".to_string();
     let mut identity = DEFAULT_IDENTITY.to_string();
-    let mut psk_hex = DEFAULT_PSK_HEX.to_string();
+    let mut psk_file: Option<String> = None;
+    let mut identity_given = false;
     let mut faults = Faults::default();
     let mut variations = Variations::default();
     let mut rto: Option<u64> = None;
@@ -51,8 +57,19 @@ fn run() -> Result<(), String> {
         let mut value = || args.next().ok_or(format!("{a} needs a value"));
         match a.as_str() {
             "--listen" => listen = value()?,
-            "--psk-identity" => identity = value()?,
-            "--psk" => psk_hex = value()?,
+            "--psk-identity" => {
+                identity = value()?;
+                identity_given = true;
+            }
+            "--psk-file" => psk_file = Some(value()?),
+            "--psk" => {
+                return Err(
+                    "--psk is gone: a key on the command line is visible to every \
+                            user of the machine (ps, /proc/PID/cmdline); use --psk-file FILE \
+                            or DUT_SIM_PSK=HEX"
+                        .into(),
+                )
+            }
             "--fault" => {
                 let name = value()?;
                 if name == "list" {
@@ -95,7 +112,21 @@ fn run() -> Result<(), String> {
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
-    let psk = parse_hex(&psk_hex).ok_or("--psk takes hex")?;
+    let psk = match psk_file {
+        Some(f) => {
+            let text = std::fs::read_to_string(&f)
+                .map_err(|e| format!("cannot read --psk-file {f}: {e}"))?;
+            let (id, psk) = parse_psk_file(&text).map_err(|e| format!("--psk-file {f}: {e}"))?;
+            if let (Some(id), false) = (id, identity_given) {
+                identity = id;
+            }
+            psk
+        }
+        None => match std::env::var("DUT_SIM_PSK") {
+            Ok(h) => parse_hex(h.trim()).ok_or("DUT_SIM_PSK is not hex")?,
+            Err(_) => parse_hex(DEFAULT_PSK_HEX).ok_or("default PSK")?,
+        },
+    };
     let mut config =
         Config::new(identity.as_bytes(), &psk).map_err(|e| format!("credentials: {e:?}"))?;
     config.faults = faults;
@@ -137,6 +168,25 @@ fn run() -> Result<(), String> {
     .map_err(|e| format!("socket: {e}"))
 }
 
+/// The first non-empty line of a key file: `IDENTITY:HEX` (the identity is what precedes
+/// the last colon, so it may hold colons itself) or `HEX` alone. The error never quotes
+/// the line: it holds the key.
+fn parse_psk_file(text: &str) -> Result<(Option<String>, Vec<u8>), String> {
+    let line = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .ok_or("empty")?;
+    let (id, hex) = match line.rsplit_once(':') {
+        Some((id, hex)) => (Some(id.to_string()), hex),
+        None => (None, line),
+    };
+    let psk = parse_hex(hex.trim())
+        .filter(|k| !k.is_empty())
+        .ok_or("not `IDENTITY:HEX` nor `HEX`")?;
+    Ok((id, psk))
+}
+
 /// Like [`serve`], but after `limit` datagrams the board goes silent for good: it still
 /// holds its port (so a peer sees no ICMP port unreachable, only silence), reads and
 /// drops whatever arrives, and never retransmits. That is what a hung firmware looks like
@@ -174,5 +224,28 @@ fn serve_then_hang(socket: UdpSocket, mut board: SimBoard, limit: u64) -> std::i
         for (to, d) in out {
             let _ = socket.send_to(&d, to);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_psk_file;
+
+    #[test]
+    fn key_files_in_both_forms_and_bad_ones_refused_without_echo() {
+        assert_eq!(
+            parse_psk_file("Client_identity:73656372\n"),
+            Ok((Some("Client_identity".into()), vec![0x73, 0x65, 0x63, 0x72]))
+        );
+        assert_eq!(
+            parse_psk_file("\n  a:b:0102 \n"),
+            Ok((Some("a:b".into()), vec![1, 2]))
+        );
+        assert_eq!(parse_psk_file("0102\n"), Ok((None, vec![1, 2])));
+        for bad in ["", "\n\n", "id:", "id:zz99", "secretPSK"] {
+            assert!(parse_psk_file(bad).is_err(), "{bad:?}");
+        }
+        let e = parse_psk_file("id:73656372657450534bz").unwrap_err();
+        assert!(!e.contains("7365"), "{e}");
     }
 }

@@ -14,7 +14,15 @@ const PRIORITY_CCM8: &str =
 const PRIORITY_CBC: &str =
     "NORMAL:-VERS-ALL:+VERS-DTLS1.2:-KX-ALL:+PSK:-CIPHER-ALL:+AES-128-CBC:-MAC-ALL:+SHA256";
 
+/// A client program: those scripts/install-peers.sh builds or links (aiocoap-client, from
+/// the project's Python venv) in peers/build/bin first, then PATH.
 fn program(name: &str) -> PathBuf {
+    let local = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../peers/build/bin")
+        .join(name);
+    if local.exists() {
+        return local;
+    }
     std::env::var_os("PATH")
         .and_then(|paths| {
             std::env::split_paths(&paths)
@@ -41,7 +49,9 @@ impl Sim {
     fn start(extra: &[&str]) -> Sim {
         let port = free_port();
         let listen = format!("127.0.0.1:{port}");
+        // The key from the environment, as documented: never on dut-sim's command line.
         let mut child = Command::new(env!("CARGO_BIN_EXE_dut-sim"))
+            .env("DUT_SIM_PSK", PSK_HEX)
             .args(["--listen", &listen])
             .args(extra)
             .stdout(Stdio::piped())
@@ -139,27 +149,61 @@ fn openssl_s_client_completes_the_handshake() {
     assert!(t.contains("Extended master secret: yes"), "{t}");
 }
 
-#[test]
-fn openssl_s_client_with_a_wrong_key_does_not_connect() {
-    let sim = Sim::start(&[]);
-    let o = run(
+/// s_client with `-state`, towards `port`, with key `psk_hex`.
+fn s_client(port: u16, psk_hex: &str) -> String {
+    text(&run(
         Command::new(program("openssl")).args([
             "s_client",
             "-dtls1_2",
+            "-state",
             "-connect",
-            &format!("127.0.0.1:{}", sim.port),
+            &format!("127.0.0.1:{port}"),
             "-psk_identity",
             "Client_identity",
             "-psk",
-            "00112233",
+            psk_hex,
             "-cipher",
             "PSK-AES128-CCM8",
         ]),
         b"",
         Duration::from_secs(2),
         Duration::from_secs(4),
+    ))
+}
+
+/// A wrong key shows only at the Finished messages (RFC 5246 §7.4.9: each side checks
+/// the other's verify_data, which the key feeds through the master secret; RFC 4279 §2
+/// gives the server no earlier way to tell). So the failure must be exactly that: the
+/// client got the server's whole first flight, sent its Finished, and never got the
+/// server's (dut-sim drops the record it cannot authenticate, as RFC 6347 §4.1.2.7
+/// allows, or alerts); and the same command with the right key, against the same
+/// device, connects. Anything else (nothing listening, cipher refused, identity refused)
+/// fails this test.
+#[test]
+fn openssl_s_client_with_a_wrong_key_fails_at_finished_and_the_right_key_connects() {
+    let sim = Sim::start(&[]);
+    let t = s_client(sim.port, "00112233");
+    assert!(t.contains("read server done"), "no full server flight: {t}");
+    assert!(
+        t.contains("write finished"),
+        "the client never sent Finished: {t}"
     );
-    assert!(!text(&o).contains("Cipher is PSK-AES128-CCM8"));
+    assert!(
+        !t.contains("read finished") && !t.contains("Cipher is PSK-AES128-CCM8"),
+        "connected with a wrong key: {t}"
+    );
+    let alerts: Vec<&str> = t.lines().filter(|l| l.contains("SSL3 alert")).collect();
+    assert!(
+        alerts.iter().all(|l| {
+            ["decrypt error", "bad record mac", "handshake failure"]
+                .iter()
+                .any(|a| l.contains(a))
+        }),
+        "an alert that is not about the key: {alerts:?}"
+    );
+    let t = s_client(sim.port, PSK_HEX);
+    assert!(t.contains("read finished"), "{t}");
+    assert!(t.contains("Cipher is PSK-AES128-CCM8"), "{t}");
 }
 
 fn gnutls(port: u16, priority: &str) -> String {
@@ -245,7 +289,8 @@ fn dut_sim_refuses_unknown_faults_and_lists_known_ones() {
 }
 
 /// aiocoap's client (Python, DTLS through DTLSSocket/tinydtls), installed from PyPI by
-/// scripts/install-peers.sh; PSK credentials come from a JSON file.
+/// scripts/install-peers.sh into its venv (peers/build/bin/aiocoap-client links there);
+/// PSK credentials come from a JSON file.
 fn aiocoap(creds: &std::path::Path, args: &[&str]) -> String {
     let o = run(
         Command::new(program("aiocoap-client"))

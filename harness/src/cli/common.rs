@@ -7,12 +7,20 @@ use crate::engine::{Config, Direction, Event, RecordTrace};
 
 #[derive(Args, Clone, Debug)]
 pub struct PskArgs {
-    /// PSK identity (RFC 4279), as text.
-    #[arg(long, value_name = "ID", default_value = "Client_identity")]
-    pub psk_identity: String,
-    /// Pre-shared key in hex (e.g. 73656372657450534b is "secretPSK"). Never printed.
+    /// PSK identity (RFC 4279), as text [default: the one of --psk-file, else
+    /// Client_identity].
+    #[arg(long, value_name = "ID")]
+    pub psk_identity: Option<String>,
+    /// File holding the pre-shared key: one line `IDENTITY:HEX` (as gnutls-serv's
+    /// --pskpasswd; its identity is used unless --psk-identity is given) or `HEX`. Or set
+    /// DICETEST_PSK=HEX in the environment. Never printed.
+    #[arg(long, value_name = "FILE", conflicts_with = "psk")]
+    pub psk_file: Option<std::path::PathBuf>,
+    /// Pre-shared key in hex (e.g. 73656372657450534b is "secretPSK"). Kept for old
+    /// scripts only: every user of the machine can read a command line (ps); prefer
+    /// --psk-file or DICETEST_PSK. Never printed.
     #[arg(long, value_name = "HEX")]
-    pub psk: String,
+    pub psk: Option<String>,
     /// Cipher suite to offer or accept; repeat for several. Names: psk-ccm8 (default,
     /// RFC 7925's mandatory suite), psk-ccm, psk-cbc-sha256, or IANA names.
     #[arg(long = "suite", value_name = "NAME")]
@@ -33,13 +41,50 @@ pub struct PskArgs {
 }
 
 impl PskArgs {
+    /// The identity and key from --psk-file, --psk or DICETEST_PSK, the first given.
+    pub fn credentials(&self) -> Result<(String, Vec<u8>), String> {
+        let mut file_identity = None;
+        let (from, hex) = if let Some(f) = &self.psk_file {
+            let text = std::fs::read_to_string(f)
+                .map_err(|e| format!("cannot read --psk-file {}: {e}", f.display()))?;
+            let line = text
+                .lines()
+                .map(str::trim)
+                .find(|l| !l.is_empty())
+                .unwrap_or_default()
+                .to_string();
+            let hex = match line.rsplit_once(':') {
+                Some((id, hex)) => {
+                    file_identity = Some(id.to_string());
+                    hex.trim().to_string()
+                }
+                None => line,
+            };
+            ("--psk-file", hex)
+        } else if let Some(h) = &self.psk {
+            ("--psk", h.clone())
+        } else if let Ok(h) = std::env::var("DICETEST_PSK") {
+            ("DICETEST_PSK", h)
+        } else {
+            return Err("no key: give --psk-file FILE or set DICETEST_PSK=HEX".into());
+        };
+        // The messages never quote the key.
+        let key = hex::decode(hex.trim()).map_err(|e| format!("{from} must be hex: {e}"))?;
+        if key.is_empty() {
+            return Err(format!("{from} must not be empty"));
+        }
+        let identity = self
+            .psk_identity
+            .clone()
+            .or(file_identity)
+            .unwrap_or_else(|| "Client_identity".into());
+        Ok((identity, key))
+    }
+
     /// Applies the options to `cfg`, or says which one is wrong.
     pub fn apply(&self, mut cfg: Config) -> Result<Config, String> {
-        let key = hex::decode(self.psk.trim()).map_err(|e| format!("--psk must be hex: {e}"))?;
-        if key.is_empty() {
-            return Err("--psk must not be empty".into());
-        }
-        cfg = cfg.with_psk(self.psk_identity.as_bytes(), &key);
+        let (identity, key) = self.credentials()?;
+        cfg = cfg.with_psk(identity.as_bytes(), &key);
         if !self.suites.is_empty() {
             let mut ids = Vec::new();
             for s in &self.suites {
@@ -121,5 +166,56 @@ pub fn append_keylog(path: &std::path::Path, line: &str) {
         .and_then(|mut f| writeln!(f, "{line}"));
     if let Err(e) = r {
         eprintln!("dicetest: cannot write key log {}: {e}", path.display());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PskArgs;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct T {
+        #[command(flatten)]
+        psk: PskArgs,
+    }
+
+    fn creds(args: &[&str]) -> Result<(String, Vec<u8>), String> {
+        T::try_parse_from(std::iter::once("t").chain(args.iter().copied()))
+            .map_err(|e| e.to_string())?
+            .psk
+            .credentials()
+    }
+
+    #[test]
+    fn the_key_comes_from_a_file_with_or_without_identity() {
+        let d = tempfile::tempdir().unwrap();
+        let f = d.path().join("k");
+        let p = f.to_str().unwrap();
+        std::fs::write(&f, "board-7:0102\n").unwrap();
+        assert_eq!(
+            creds(&["--psk-file", p]),
+            Ok(("board-7".into(), vec![1, 2]))
+        );
+        assert_eq!(
+            creds(&["--psk-file", p, "--psk-identity", "x"]),
+            Ok(("x".into(), vec![1, 2]))
+        );
+        std::fs::write(&f, "0a0b\n").unwrap();
+        assert_eq!(
+            creds(&["--psk-file", p]),
+            Ok(("Client_identity".into(), vec![10, 11]))
+        );
+        std::fs::write(&f, "id:73zz\n").unwrap();
+        let e = creds(&["--psk-file", p]).unwrap_err();
+        assert!(
+            e.contains("--psk-file must be hex") && !e.contains("73zz"),
+            "{e}"
+        );
+        assert!(creds(&["--psk-file", p, "--psk", "01"]).is_err());
+        assert_eq!(
+            creds(&["--psk", "01"]),
+            Ok(("Client_identity".into(), vec![1]))
+        );
     }
 }

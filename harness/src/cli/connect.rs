@@ -57,9 +57,14 @@ pub fn run(a: ConnectArgs) -> i32 {
             return EXIT_USAGE;
         }
     };
+    let identity = cfg
+        .psk
+        .as_ref()
+        .map(|p| p.identity.clone())
+        .unwrap_or_default();
     println!(
         "connecting to {addr} (DTLS 1.2, identity {:?})",
-        a.psk.psk_identity
+        String::from_utf8_lossy(&identity)
     );
     let mut conn = Connection::new(cfg);
     conn.start(crate::time::Instant::ZERO);

@@ -8,6 +8,7 @@ pub mod open;
 pub mod process;
 pub mod profile;
 pub mod reference_board;
+pub mod secret_file;
 
 pub use link::{Link, SimDevice, SimLink, UdpLink, UdpServerLink};
 pub use profile::{find_profile, load_all_profiles, Profile};

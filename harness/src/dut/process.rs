@@ -2,12 +2,12 @@
 //! kept (bounded) as evidence, killed when done.
 
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::profile::Profile;
+use super::secret_file::{self, SecretFile};
 
 const MAX_LOG: usize = 64 * 1024;
 
@@ -18,15 +18,8 @@ pub struct DutProcess {
     child: Child,
     log: Arc<Mutex<String>>,
     pub port: u16,
-    _pskfile: Option<TempFile>,
-}
-
-struct TempFile(PathBuf);
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
+    // Dropped (file and private directory removed) after the child is killed: see Drop.
+    pskfile: Option<SecretFile>,
 }
 
 /// A UDP port free right now on loopback.
@@ -186,15 +179,14 @@ impl DutProcess {
     ) -> Result<DutProcess, String> {
         let psk_hex = &profile.credentials.psk_hex;
         let psk_ascii = String::from_utf8(profile.psk()).unwrap_or_default();
+        // Key files of earlier runs killed with SIGKILL go before this one writes its own.
+        secret_file::sweep_stale_once();
         let pskfile = if start.command.iter().any(|a| a.contains("{pskfile}")) {
-            let p =
-                std::env::temp_dir().join(format!("dicetest-psk-{}-{port}", std::process::id()));
-            std::fs::write(
-                &p,
-                format!("{}:{psk_hex}\n", profile.credentials.psk_identity),
+            let line = format!("{}:{psk_hex}\n", profile.credentials.psk_identity);
+            Some(
+                SecretFile::create("psk", line.as_bytes())
+                    .map_err(|e| format!("cannot write the key file: {e}"))?,
             )
-            .map_err(|e| e.to_string())?;
-            Some(TempFile(p))
         } else {
             None
         };
@@ -208,7 +200,7 @@ impl DutProcess {
                     "{pskfile}",
                     pskfile
                         .as_ref()
-                        .map(|f| f.0.to_str().unwrap_or_default())
+                        .map(|f| f.path().to_str().unwrap_or_default())
                         .unwrap_or_default(),
                 )
                 .replace("{root}", root.to_str().unwrap_or("."))
@@ -264,7 +256,7 @@ impl DutProcess {
             child,
             log,
             port,
-            _pskfile: pskfile,
+            pskfile,
         };
         let begin = Instant::now();
         if !wait_ready {
@@ -295,6 +287,16 @@ impl DutProcess {
         }
     }
 
+    /// The key file `{pskfile}` became, while the process runs (removed on drop).
+    pub fn pskfile(&self) -> Option<&std::path::Path> {
+        self.pskfile.as_ref().map(SecretFile::path)
+    }
+
+    /// The process id of the DUT program.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn log(&self) -> String {
         self.log.lock().map(|l| l.clone()).unwrap_or_default()
     }
@@ -304,5 +306,7 @@ impl Drop for DutProcess {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        // The key file goes only once nothing reads it any more.
+        self.pskfile.take();
     }
 }

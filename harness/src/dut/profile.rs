@@ -72,7 +72,9 @@ impl Default for Timers {
 pub struct StartSpec {
     /// argv; placeholders: {port}, {port-1}, {psk_identity}, {psk_hex}, {psk_ascii},
     /// {pskfile}, {root}, {bin:NAME} (a program of this workspace), {text} (what an interop
-    /// client sends).
+    /// client sends). {pskfile} is a file holding `identity:hex`, mode 0600 in a private
+    /// directory, removed when the process is stopped: prefer it to {psk_hex} and
+    /// {psk_ascii}, which put the key on a command line any user can read.
     pub command: Vec<String>,
     /// When the DUT is ready: `udp_port` (it bound its port) or `stdout:TEXT`.
     #[serde(default = "default_ready")]

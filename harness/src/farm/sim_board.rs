@@ -50,10 +50,9 @@ impl SimBoard {
             spec.image.clone().unwrap_or_else(|| "{bin:dut-sim}".into()),
             "--listen".into(),
             listen,
-            "--psk-identity".into(),
-            "{psk_identity}".into(),
-            "--psk".into(),
-            "{psk_hex}".into(),
+            // The key from a private file (dut/secret_file.rs), never on the command line.
+            "--psk-file".into(),
+            "{pskfile}".into(),
         ];
         if let Some(n) = spec.sim.hang_after_datagrams {
             command.extend(["--hang-after-datagrams".into(), n.to_string()]);

@@ -153,6 +153,18 @@ impl Drop for Peer {
     }
 }
 
+/// The demo key in a file, as dicetest's `--psk-file` reads it (`IDENTITY:HEX`), so the
+/// tests put no key on a command line of the project's own programs.
+pub fn key_file() -> String {
+    static F: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    F.get_or_init(|| {
+        let p = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("demo-psk");
+        std::fs::write(&p, format!("Client_identity:{PSK_HEX}\n")).expect("key file");
+        p.display().to_string()
+    })
+    .clone()
+}
+
 /// A file with GnuTLS's PSK password format (identity:hexkey).
 pub fn gnutls_psk_file() -> tempfile_path::TempPath {
     let p = tempfile_path::TempPath::new("psk");
