@@ -407,15 +407,27 @@ fn the_key_file_is_private_unpredictable_gone_after_drop_and_never_on_a_command_
     assert!(!name.contains(&a.port.to_string()), "{name}");
 
     // The search finds the key on a command line where it is: a process of ours with it.
+    // `read` is a builtin: the shell never execs another program, so its command line
+    // (with the key) stays what it is until it is killed.
     let mut planted = Command::new("sh")
-        .args(["-c", "sleep 30", "planted", &key_hex])
+        .args(["-c", "read x", "planted", &key_hex])
+        .stdin(std::process::Stdio::piped())
         .spawn()
         .expect("sh");
-    let hits: Vec<String> = all_cmdlines()
-        .into_iter()
-        .filter(|(_, c)| forms(KEY).iter().any(|(_, n)| contains(c, n)))
-        .map(|(pid, _)| pid)
-        .collect();
+    // Between fork and exec the child still shows this test's command line: look again
+    // until it has exec'd (a bound, not a timing assertion).
+    let mut hits: Vec<String> = Vec::new();
+    for _ in 0..100 {
+        hits = all_cmdlines()
+            .into_iter()
+            .filter(|(_, c)| forms(KEY).iter().any(|(_, n)| contains(c, n)))
+            .map(|(pid, _)| pid)
+            .collect();
+        if !hits.is_empty() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
     let _ = planted.kill();
     let _ = planted.wait();
     assert_eq!(

@@ -162,6 +162,7 @@ impl<const N: usize> Device<N> {
         }
         cookies.rotate_if_due(now_ms, config.cookie_rotation_ms, rng);
         let mut o = Output::new(tx, config.max_datagram, peer, out, rng);
+        o.faults = config.faults;
         let ctx = Ctx { config, now_ms };
         // Each record is split off the datagram (split_at_mut), so that it can be
         // decrypted in place while the rest waits.
@@ -271,6 +272,7 @@ impl<const N: usize> Device<N> {
             ..
         } = self;
         let mut o = Output::new(tx, config.max_datagram, PeerAddr::default(), out, rng);
+        o.faults = config.faults;
         let ctx = Ctx { config, now_ms };
         for s in sessions.iter_mut() {
             if s.deadline().is_some_and(|d| d <= now_ms) {

@@ -170,6 +170,10 @@ faults! {
     /// new handshake): a client that rebooted and reconnects from the same port is locked
     /// out until the old association times out.
     ClientHelloIgnoredOnAssociation = "client_hello_ignored_on_association",
+    /// Protected records (epoch 1 and later) carry version DTLS 1.0 (0xfeff) in a DTLS 1.2
+    /// association. Breaks RFC 6347 §4.1 (the record's version is the protocol version
+    /// being employed; only the HelloVerifyRequest may say 1.0, §4.2.1).
+    ProtectedRecordsVersion10 = "protected_records_version_1_0",
     /// Every ChangeCipherSpec before Finished moves the read epoch, a repeated one included
     /// (an epoch-0 copy, or one protected in the new epoch). Breaks RFC 6347 §4.2.5 and
     /// §4.1 (one ChangeCipherSpec, one epoch change): the "multiple CCS" state-machine bug

@@ -594,6 +594,7 @@ impl Checker<'_> {
             ("reconnect", s.reconnect.is_some()),
             ("liveness", s.liveness.is_some()),
             ("coap", s.coap.is_some()),
+            ("every_record", s.every_record.is_some()),
             ("flood", s.flood.is_some()),
         ];
         let set: Vec<&str> = actions.iter().filter(|a| a.1).map(|a| a.0).collect();
@@ -602,7 +603,7 @@ impl Checker<'_> {
                 line,
                 col,
                 format!("a step needs exactly one action, found {}", if set.is_empty() { "none".to_string() } else { set.join(", ") }),
-                Some("actions: handshake, send, expect, wait, drop, replay, retransmit, new_client, reconnect, liveness, coap, flood".into()),
+                Some("actions: handshake, send, expect, wait, drop, replay, retransmit, new_client, reconnect, liveness, coap, every_record, flood".into()),
             );
         }
         let sending = s.send.is_some();

@@ -113,6 +113,10 @@ pub struct Step {
     /// A fresh, correct handshake from a new source port must still succeed.
     pub liveness: Option<bool>,
     pub coap: Option<CoapRequest>,
+    /// A rule every record the DUT sends must keep, from this step to the end of the case
+    /// (a later `every_record` replaces it, `every_record: {}` lifts it): a record that
+    /// breaks it fails the case, decided by this step.
+    pub every_record: Option<RecordRule>,
     /// ClientHellos without a cookie from many source ports at once, the shape of a
     /// spoofed-source flood (RFC 6347 §4.2.1): the DUT must answer each with at most a
     /// HelloVerifyRequest, send nothing on its own afterwards, and (a process DUT) not grow.
@@ -187,6 +191,23 @@ pub struct RecordSpec {
     pub plaintext: bool,
     /// XOR into the last bytes (the tag for CCM suites), hex.
     pub tag_xor: Option<String>,
+}
+
+/// What every record the DUT sends must be (the `every_record` step).
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RecordRule {
+    /// Judge only records of this epoch or later (1: the protected ones).
+    pub from_epoch: Option<u16>,
+    /// The record header's version must be this (0xfefd: DTLS 1.2).
+    pub version: Option<u16>,
+    /// At most this many plaintext bytes in a record (a max_fragment_length the DUT
+    /// agreed to, RFC 6066 §4; 2^14 for any record, RFC 5246 §6.2.1).
+    pub max_plaintext: Option<u32>,
+    /// At most this record length field (the bytes on the wire after the header).
+    pub max_length: Option<u32>,
+    /// The requirement, named in the reason of a failure (`RFC 6347 §4.1`).
+    pub clause: Option<String>,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]

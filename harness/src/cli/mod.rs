@@ -29,8 +29,9 @@ pub const EXIT_USAGE: i32 = 2;
     about = "Conformance and interoperability tests for DTLS 1.2 (RFC 6347), the RFC 7925 IoT profile and CoAP over DTLS",
     long_about = "dicetest drives a device or a DTLS stack with its own scriptable DTLS 1.2 engine and \
 judges what comes back.\n\nFirst steps with a new device:\n  \
-dicetest connect 192.0.2.10:5684 --psk-identity Client_identity --psk 73656372657450534b --send hello\n  \
-dicetest serve --listen 127.0.0.1:5684 --psk-identity Client_identity --psk 73656372657450534b\n  \
+echo Client_identity:73656372657450534b > key.txt; chmod 600 key.txt   # IDENTITY:HEX\n  \
+dicetest connect 192.0.2.10:5684 --psk-file key.txt --send hello\n  \
+dicetest serve --listen 127.0.0.1:5684 --psk-file key.txt   # or DICETEST_PSK=HEX\n  \
 dicetest vectors            # prove the engine against known answers first\n\n\
 Conformance suite:\n  \
 dicetest list               # the test descriptions, with their RFC clauses\n  \
@@ -107,6 +108,9 @@ pub fn main() -> i32 {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
+    // Key files a killed run left behind (kill -9 runs no destructor) go at the next start,
+    // whatever the command.
+    crate::dut::secret_file::sweep_stale_once();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {

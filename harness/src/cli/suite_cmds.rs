@@ -416,6 +416,32 @@ fn describe_step(s: &crate::cases::Step) -> String {
         }
         d += &describe_options(&c.options, "with");
         d
+    } else if let Some(r) = &s.every_record {
+        let mut parts = Vec::new();
+        if let Some(v) = r.version {
+            parts.push(format!("carries version {v:#06x}"));
+        }
+        if let Some(n) = r.max_plaintext {
+            parts.push(format!("carries at most {n} bytes of plaintext"));
+        }
+        if let Some(n) = r.max_length {
+            parts.push(format!("has a length of at most {n}"));
+        }
+        if parts.is_empty() {
+            "From here on, no rule for every record".into()
+        } else {
+            format!(
+                "From here to the end, every record the DUT sends{} {}{}",
+                r.from_epoch
+                    .map(|e| format!(" in epoch {e} or later"))
+                    .unwrap_or_default(),
+                parts.join(" and "),
+                r.clause
+                    .as_ref()
+                    .map(|c| format!(" ({c})"))
+                    .unwrap_or_default()
+            )
+        }
     } else if let Some(f) = &s.flood {
         format!(
             "Flood: {} ClientHellos without a cookie from {} source ports; only HelloVerifyRequests may come back, nothing later{}",

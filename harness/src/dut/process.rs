@@ -221,7 +221,15 @@ impl DutProcess {
             .stderr(Stdio::piped());
         die_with_parent(&mut cmd);
         let mut child = cmd.spawn().map_err(|e| {
-            format!("cannot start {prog}: {e} (is it installed? scripts/install-peers.sh)")
+            // A program of this workspace ({bin:NAME}) is built, not installed.
+            let hint = match start.command.first().and_then(|c| c.strip_prefix("{bin:")) {
+                Some(name) => format!(
+                    "a program of this workspace: build it with `cargo build -p {}` (scripts/quickstart.sh builds it)",
+                    name.trim_end_matches('}')
+                ),
+                None => "is it installed? scripts/install-peers.sh installs the peers the shipped profiles use".into(),
+            };
+            format!("cannot start {prog}: {e} ({hint})")
         })?;
         let log = Arc::new(Mutex::new(String::new()));
         for stream in [

@@ -266,6 +266,7 @@ impl Connection {
             decrypted,
             summary,
             dropped: None,
+            plaintext_len: None,
         }));
     }
 
@@ -569,6 +570,7 @@ impl Connection {
                 decrypted: false,
                 summary: "malformed record".into(),
                 dropped: Some(super::record::DropReason::Malformed { offset, error }),
+                plaintext_len: None,
             }));
         }
         self.flush();
@@ -605,6 +607,7 @@ impl Connection {
                 header: r.header,
                 decrypted: false,
                 dropped: r.dropped,
+                plaintext_len: None,
             }));
             if let Some(p) = stale_plaintext {
                 self.report_without_acting(epoch, r.header.content_type, &p);
@@ -621,6 +624,7 @@ impl Connection {
             decrypted: r.decrypted,
             summary,
             dropped: None,
+            plaintext_len: Some(plaintext.len()),
         }));
         match r.header.content_type {
             ContentType::Handshake => {

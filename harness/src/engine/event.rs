@@ -21,6 +21,8 @@ pub struct RecordTrace {
     /// A one-line decoding of the content.
     pub summary: String,
     pub dropped: Option<DropReason>,
+    /// How many plaintext bytes it carried, where the engine read (or wrote) them.
+    pub plaintext_len: Option<usize>,
 }
 
 #[derive(Clone, Debug)]

@@ -66,6 +66,8 @@ pub struct Output<'a> {
     peer: PeerAddr,
     sink: &'a mut dyn FnMut(&PeerAddr, &[u8]),
     pub rng: &'a mut Drbg,
+    /// The board's fault switches (all off, and compiled out, in firmware images).
+    pub faults: crate::faults::Faults,
 }
 
 impl<'a> Output<'a> {
@@ -84,6 +86,7 @@ impl<'a> Output<'a> {
             peer,
             sink,
             rng,
+            faults: crate::faults::Faults::default(),
         }
     }
 
@@ -119,6 +122,16 @@ impl<'a> Output<'a> {
         if w.seq > MAX_SEQ {
             return false;
         }
+        // The fault: protected records claim DTLS 1.0 in a DTLS 1.2 association.
+        let version = if w.epoch > 0
+            && self
+                .faults
+                .has(crate::faults::Fault::ProtectedRecordsVersion10)
+        {
+            super::record::DTLS1_0
+        } else {
+            version
+        };
         let overhead = w.keys.as_ref().map_or(0, |k| k.max_overhead());
         let need = HEADER_LEN + payload.len() + overhead;
         if need > self.max {

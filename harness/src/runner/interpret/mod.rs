@@ -230,6 +230,10 @@ pub struct Interpreter<'a> {
     branches: Vec<String>,
     /// The step being played (1-based), for what steps record about themselves.
     current_step: usize,
+    /// The `every_record` rule in force, with the step (index, line) that set it.
+    record_rule: Option<(crate::cases::model::RecordRule, (usize, u64))>,
+    /// The first record that broke it, described.
+    rule_broken: Option<String>,
     /// Bytes held in `captures` (bounded by [`MAX_CAPTURED_BYTES`]).
     captured_bytes: usize,
     keylog: Vec<String>,
@@ -311,6 +315,8 @@ impl<'a> Interpreter<'a> {
             unreachable: 0,
             branches: Vec::new(),
             current_step: 0,
+            record_rule: None,
+            rule_broken: None,
             captured_bytes: 0,
             keylog: Vec::new(),
             drop_next: 0,
@@ -367,7 +373,19 @@ impl<'a> Interpreter<'a> {
                 continue;
             }
             self.current_step = i + 1;
+            if let Some(r) = &s.value.every_record {
+                self.record_rule = (*r != Default::default()).then(|| (r.clone(), (i + 1, line)));
+            }
             let out = self.step(&s.value);
+            // A record that broke the rule in force, whenever it came, fails the case as
+            // decided by the step that set the rule.
+            if let Some(why) = self.rule_broken.take() {
+                let at = self.record_rule.as_ref().map(|(_, at)| *at);
+                self.trace.push(format!("   every_record: {why}"));
+                worst = StepOutcome::fail(why);
+                decided_by = at.or(Some((i + 1, line)));
+                break;
+            }
             self.trace.push(format!(
                 "   step {} (line {line}): {} — {}",
                 i + 1,
@@ -485,10 +503,54 @@ impl<'a> Interpreter<'a> {
         }
     }
 
+    /// How a record from the DUT breaks the `every_record` rule in force, if it does.
+    fn breaks_rule(&self, r: &crate::engine::RecordTrace) -> Option<String> {
+        let (rule, _) = self.record_rule.as_ref()?;
+        let h = &r.header;
+        if h.epoch < rule.from_epoch.unwrap_or(0) {
+            return None;
+        }
+        let what = format!(
+            "the DUT's {} record (epoch {}, sequence number {}, length {})",
+            h.content_type, h.epoch, h.sequence_number, h.length
+        );
+        let clause = rule
+            .clause
+            .as_ref()
+            .map(|c| format!(" ({c})"))
+            .unwrap_or_default();
+        if let Some(v) = rule.version {
+            if h.version.get_u16() != v {
+                return Some(format!(
+                    "{what} carries version {:#06x} where every record must carry {v:#06x}{clause}",
+                    h.version.get_u16()
+                ));
+            }
+        }
+        if let Some(m) = rule.max_length {
+            if u32::from(h.length) > m {
+                return Some(format!(
+                    "{what} is longer than the {m} bytes every record may be{clause}"
+                ));
+            }
+        }
+        if let (Some(m), Some(n)) = (rule.max_plaintext, r.plaintext_len) {
+            if n as u64 > u64::from(m) {
+                return Some(format!(
+                    "{what} carries {n} bytes of plaintext, more than the {m} every record may carry{clause}"
+                ));
+            }
+        }
+        None
+    }
+
     /// One record in or out: into the trace; a received record the engine could not read
     /// becomes an observation of its own, so nothing the DUT sent is lost.
     fn record_event(&mut self, r: crate::engine::RecordTrace) {
         use crate::engine::{Direction, DropReason};
+        if r.direction == Direction::Received && self.rule_broken.is_none() {
+            self.rule_broken = self.breaks_rule(&r);
+        }
         let arrow = match r.direction {
             Direction::Sent => "->",
             Direction::Received => "<-",
@@ -809,6 +871,13 @@ impl<'a> Interpreter<'a> {
         if s.new_client.is_some() {
             self.new_connection(false);
             return StepOutcome::pass("a new client from a new source port");
+        }
+        if let Some(r) = &s.every_record {
+            return StepOutcome::pass(if *r == Default::default() {
+                "no rule for every record from here on".to_string()
+            } else {
+                "every record from here on is judged".to_string()
+            });
         }
         if s.reconnect.is_some() {
             self.start_association(false, handshake::Source::SamePort);
