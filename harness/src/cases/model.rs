@@ -194,8 +194,17 @@ pub struct FragmentsSpec {
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FragmentItem {
+    /// Where the fragment's bytes sit in the message body.
     pub offset: u32,
-    pub len: u32,
+    /// How many of the message's body bytes it carries (exactly one of `len` and `bytes`).
+    pub len: Option<u32>,
+    /// The fragment's bytes as hex, instead of the message's: two overlapping fragments
+    /// may then disagree on the overlap (RFC 6347 §4.2.3). The header still names the true
+    /// message (its length, type and message_seq), and the transcript keeps the true one.
+    pub bytes: Option<String>,
+    /// Hex XORed into the fragment's bytes from its first byte (a shorter mask leaves the
+    /// rest as they are).
+    pub body_xor: Option<String>,
     /// Header lies.
     pub length: Option<u32>,
     pub fragment_offset: Option<u32>,
