@@ -585,6 +585,41 @@ pub fn known_extension_names() -> Vec<String> {
         .collect()
 }
 
+/// A `with:` entry in words, for `explain`.
+pub fn describe_with(name: &str, v: &Value) -> String {
+    match FIELDS.iter().find(|f| f.name == name).map(|f| f.kind) {
+        Some(Extensions) if name == "add_extensions" => {
+            format!("{} added", super::extensions::describe(v))
+        }
+        Some(Extensions) => format!(
+            "the extensions {} (in this order)",
+            super::extensions::describe(v)
+        ),
+        Some(ExtensionTypes) => format!(
+            "without {}",
+            v.as_array()
+                .map(|a| a
+                    .iter()
+                    .map(|x| x.as_str().map_or(x.to_string(), str::to_string))
+                    .collect::<Vec<_>>()
+                    .join(", "))
+                .unwrap_or_default()
+        ),
+        _ => format!("{name} = {v}"),
+    }
+}
+
+/// A `match:` entry in words, for `explain`.
+pub fn describe_match(name: &str, v: &Value) -> String {
+    match FIELDS.iter().find(|f| f.name == name).map(|f| f.kind) {
+        Some(KeptDatagrams) => format!(
+            "it is the same message (message_seq and body) as in {}",
+            v.as_str().unwrap_or_default()
+        ),
+        _ => format!("{name} = {v}"),
+    }
+}
+
 /// The table as Markdown, for suites/README.md (kept exact by a test) and `explain`.
 pub fn markdown_table() -> String {
     let mut s = String::from("| message | field | value | in | meaning |\n|---|---|---|---|---|\n");

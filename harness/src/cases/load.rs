@@ -306,7 +306,15 @@ impl Checker<'_> {
                     // `$var` parts inside raw extension data are kept before use too.
                     if f.kind == super::fields::Kind::Extensions {
                         for var in super::extensions::vars_used(v) {
-                            self.check_var_use(&serde_json::Value::String(format!("${var}")), line, col);
+                            if !self.vars.contains(&var) {
+                                self.err_at(
+                                    line,
+                                    col,
+                                    k,
+                                    format!("{k}: variable ${var} is used before any step keeps it"),
+                                    Some("keep it first with `keep: {name: field}` on an expect step, or `keep_datagram: name`".into()),
+                                );
+                            }
                         }
                     }
                 }
