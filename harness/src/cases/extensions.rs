@@ -70,7 +70,8 @@ pub const NAMED: &[(&str, &str)] = &[
 ];
 
 /// How a list is written, for the field table.
-pub const DESCRIBE: &str = "a list of extensions: a name, {NAME: {fields}} or {type: N, data: HEX with $var parts}";
+pub const DESCRIBE: &str =
+    "a list of extensions: a name, {NAME: {fields}} or {type: N, data: HEX with $var parts}";
 
 fn uint(v: &Value) -> Option<u64> {
     match v {
@@ -137,8 +138,7 @@ fn parse_data_str(s: &str) -> Result<Vec<Part>, String> {
         }
         Ok(())
     };
-    let mut words = s.split(' ').peekable();
-    while let Some(w) = words.next() {
+    for w in s.split(' ') {
         // `0001$cookie`: hex, then a variable to the end of the word.
         let (hex_part, var) = match w.find('$') {
             Some(i) => (&w[..i], Some(&w[i + 1..])),
@@ -168,14 +168,19 @@ pub fn parse_item(v: &Value) -> Result<ExtSpec, String> {
         Value::Object(m) if m.contains_key("type") => {
             for k in m.keys() {
                 if k != "type" && k != "data" {
-                    return Err(format!(
-                        "a raw extension has type and data, not {k:?}"
-                    ));
+                    return Err(format!("a raw extension has type and data, not {k:?}"));
                 }
             }
-            let typ = m.get("type").and_then(uint).filter(|n| *n <= 0xffff).ok_or_else(|| {
-                format!("type {} is not a 16-bit number", m.get("type").cloned().unwrap_or_default())
-            })? as u16;
+            let typ = m
+                .get("type")
+                .and_then(uint)
+                .filter(|n| *n <= 0xffff)
+                .ok_or_else(|| {
+                    format!(
+                        "type {} is not a 16-bit number",
+                        m.get("type").cloned().unwrap_or_default()
+                    )
+                })? as u16;
             let data = parse_data(m.get("data").unwrap_or(&Value::Null))?;
             Ok(ExtSpec::Raw { typ, data })
         }
@@ -299,9 +304,8 @@ pub fn build_named(
             Some(other) => Err(format!("{name}.{k} takes a list, not {other}")),
         }
     };
-    let hex_field = |k: &str| -> Result<Vec<u8>, String> {
-        fields.get(k).map_or(Ok(Vec::new()), |v| bytes(v))
-    };
+    let hex_field =
+        |k: &str| -> Result<Vec<u8>, String> { fields.get(k).map_or(Ok(Vec::new()), bytes) };
     Ok(match t {
         ExtensionType::MaxFragmentLength => {
             // RFC 6066 §4: 2^9(1), 2^10(2), 2^11(3), 2^12(4).
@@ -569,7 +573,10 @@ mod tests {
         for (bad, says) in [
             (json!([{"max_fragment_length": {"length": 500}}]), "512"),
             (json!([{"max_fragment_length": {}}]), "needs length"),
-            (json!([{"max_fragment_length": {"size": 1}}]), "no field \"size\""),
+            (
+                json!([{"max_fragment_length": {"size": 1}}]),
+                "no field \"size\"",
+            ),
             (json!(["max_fragment_lenght"]), "not an extension name"),
             (json!([{"type": 70000}]), "16-bit"),
             (json!([{"type": 1, "data": "0g"}]), "not hex"),
@@ -597,7 +604,10 @@ mod tests {
         ]);
         let with: std::collections::BTreeMap<String, Value> = [
             ("add_extensions".to_string(), json!([{"type": 0x7a7a}])),
-            ("remove_extensions".to_string(), json!(["extended_master_secret"])),
+            (
+                "remove_extensions".to_string(),
+                json!(["extended_master_secret"]),
+            ),
         ]
         .into_iter()
         .collect();

@@ -633,7 +633,11 @@ impl Checker<'_> {
                         line,
                         col,
                         key,
-                        format!("fragments.list item {}: {key} {:?} is not hex", n + 1, v.as_deref().unwrap_or_default()),
+                        format!(
+                            "fragments.list item {}: {key} {:?} is not hex",
+                            n + 1,
+                            v.as_deref().unwrap_or_default()
+                        ),
                         None,
                     );
                 }

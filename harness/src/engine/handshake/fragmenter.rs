@@ -82,7 +82,14 @@ pub fn fragment(
     };
     let explicit = |s: &FragmentSpec| {
         let mut f = match &s.bytes {
-            Some(b) => piece_of(msg_type, message_seq, length, s.offset, b.clone(), &s.header),
+            Some(b) => piece_of(
+                msg_type,
+                message_seq,
+                length,
+                s.offset,
+                b.clone(),
+                &s.header,
+            ),
             None => piece(s.offset, s.len, &s.header),
         };
         if let Some(mask) = &s.body_xor {
@@ -183,6 +190,9 @@ mod tests {
         assert_eq!(f[1].body, [0xfb, 5, 6, 7, 8, 9, 10, 11]);
         assert_eq!((f[1].fragment_offset, f[1].fragment_length), (4, 8));
         assert_eq!(f[2].body, [0xaa, 0xbb]);
-        assert_eq!((f[2].fragment_offset, f[2].fragment_length, f[2].length), (10, 2, 12));
+        assert_eq!(
+            (f[2].fragment_offset, f[2].fragment_length, f[2].length),
+            (10, 2, 12)
+        );
     }
 }

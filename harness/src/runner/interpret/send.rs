@@ -175,11 +175,11 @@ impl Interpreter<'_> {
                     }
                     // "extensions", "add_extensions", "remove_extensions", "no_extensions":
                     // the engine's answer to the DUT's offer, edited.
-                    if let Err(e) = crate::cases::extensions::apply(
-                        &mut sh.extensions,
-                        &s.with,
-                        &|v| self.value_bytes(v),
-                    ) {
+                    if let Err(e) =
+                        crate::cases::extensions::apply(&mut sh.extensions, &s.with, &|v| {
+                            self.value_bytes(v)
+                        })
+                    {
                         return StepOutcome::error(e);
                     }
                     Some(HandshakeMessage::ServerHello(sh))
