@@ -4,9 +4,10 @@
 //! describes them from here.
 //!
 //! An item of a list is one of
-//! - a name (`extended_master_secret`): the engine's own extension of that type, as it
-//!   would send it, or, when the engine sends none, that extension with an empty body
-//!   (the RFCs' empty forms: RFC 7627 §5.1, RFC 7366 §2, RFC 5746 §3.4);
+//! - a name or type number (`extended_master_secret`, `0x7a7a`): the engine's own
+//!   extension of that type, as it would send it, or, when the engine sends none, that
+//!   extension with an empty body (the RFCs' empty forms: RFC 7627 §5.1, RFC 7366 §2, RFC
+//!   5746 §3.4; any type whose body the engine does not interpret);
 //! - a named extension with its fields: `{max_fragment_length: {length: 512}}` (RFC 6066
 //!   §4), and the others [`NAMED`] lists;
 //! - raw bytes: `{type: 0x7a7a, data: "0001 $cookie 00"}`: any type number, and
@@ -398,6 +399,11 @@ fn empty_form(t: ExtensionType) -> Result<Extension, String> {
         ExtensionType::EncryptThenMac => Ok(Extension::EncryptThenMac),
         ExtensionType::RenegotiationInfo => Ok(Extension::RenegotiationInfo(Vec::new())),
         ExtensionType::SessionTicket => Ok(Extension::SessionTicket(Vec::new())),
+        // A type whose body the engine does not interpret: empty extension_data.
+        _ if !dicetest_wire::extensions::INTERPRETED_EXTENSIONS.contains(&t) => Ok(Extension::Unknown {
+            typ: t.get_u16(),
+            data: Vec::new(),
+        }),
         _ => Err(format!(
             "the engine sends no {} here, and it has no empty form: write {{{}: {{fields}}}} or {{type: {}, data: HEX}}",
             t.name().unwrap_or("extension"),
@@ -543,6 +549,7 @@ mod tests {
             {"type": "0x7a7a", "data": "0001$c"},
             {"type": 65000, "data": ["ff", "$c", "00"]},
             "encrypt_then_mac",
+            "0x7a7a",
         ]))
         .unwrap();
         let built = build(&specs, &own, &no_vars).unwrap();
@@ -560,6 +567,10 @@ mod tests {
                     data: vec![0xff, 0xcc, 0xdd, 0]
                 },
                 Extension::EncryptThenMac,
+                Extension::Unknown {
+                    typ: 0x7a7a,
+                    data: vec![]
+                },
             ]
         );
         assert_eq!(
