@@ -82,6 +82,60 @@ const BROKEN: &[(&str, &str, u64, &str)] = &[
         "cipher_suite",
     ),
     (
+        "an extension name that does not exist",
+        "  - send: ClientHello\n    with: {add_extensions: [max_fragment_lenght]}\n",
+        9,
+        "add_extensions",
+    ),
+    (
+        "a max_fragment_length RFC 6066 does not define",
+        "  - send: ClientHello\n    with: {add_extensions: [{max_fragment_length: {length: 500}}]}\n",
+        9,
+        "max_fragment_length",
+    ),
+    (
+        "a field a named extension does not have",
+        "  - send: ClientHello\n    with:\n      extensions: [{heartbeat: {mdoe: 1}}]\n",
+        10,
+        "mdoe",
+    ),
+    (
+        "a variable inside raw extension data before it is kept",
+        "  - send: ClientHello\n    with: {add_extensions: [{type: 0x7a7a, data: \"00 $nope\"}]}\n",
+        9,
+        "$nope",
+    ),
+    (
+        "an extension type to remove that does not exist",
+        "  - send: ClientHello\n    with: {remove_extensions: [renegotiaton_info]}\n",
+        9,
+        "remove_extensions",
+    ),
+    (
+        "a fragment with both len and bytes",
+        "  - send: ClientHello\n    fragments:\n      list:\n        - {offset: 0, len: 4, bytes: \"00\"}\n",
+        10,
+        "fragments.list",
+    ),
+    (
+        "fragment bytes that are not hex",
+        "  - send: ClientHello\n    fragments:\n      list:\n        - {offset: 0, len: 4}\n        - {offset: 2, bytes: zz}\n",
+        12,
+        "bytes",
+    ),
+    (
+        "a keep of a comparison",
+        "  - send: ClientHello\n  - expect: {message: ServerHello, keep: {x: same_message_as}}\n",
+        9,
+        "same_message_as",
+    ),
+    (
+        "same_message_as with something other than a kept datagram",
+        "  - send: ClientHello\n  - expect: {message: ServerHello, match: {same_message_as: \"00\"}}\n",
+        9,
+        "same_message_as",
+    ),
+    (
         "a misspelt claim a case requires",
         "  - send: ClientHello\n",
         6,
@@ -130,6 +184,45 @@ fn what_the_language_allows_still_loads() {
     // Alerts by number and by name, levels as written, every field of the table on its
     // message: the strictness refuses mistakes, not meaning.
     let steps = "  - send: ClientHello\n    with: {cookie: null, client_version: 0xfefd, cipher_suites: [psk-ccm8, 0xc0a8], compression_methods: [0], extensions: [extended_master_secret]}\n    record: {sequence_number: 281474976710655}\n  - expect: {one_of: [{alert: 40}, {alert: any, alert_level: warning}, {message: HelloVerifyRequest, match: {server_version: 0xfeff, record.sequence_number: 0, message_seq: 0}, keep: {c: cookie}}]}\n  - send: Alert\n    with: {level: warning, description: 90}\n";
+    let text = format!("{HEAD}{steps}");
+    if let Err(e) = load_case_str(Path::new("good.yaml"), &text) {
+        panic!(
+            "{}",
+            e.iter()
+                .map(|x| x.to_string())
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+    }
+}
+
+#[test]
+fn the_new_constructs_load() {
+    // Extensions in every form (issue 13), fragments with bytes of their own, a drop that
+    // keeps what it lost and a comparison with it.
+    let steps = r#"  - send: ClientHello
+    with:
+      extensions:
+        - renegotiation_info
+        - { max_fragment_length: { length: 512 } }
+        - { max_fragment_length: { code: 0 } }
+        - { type: 0x7a7a, data: "0001 de ad" }
+        - { server_name: { host_name: example.org } }
+  - expect: { message: HelloVerifyRequest, keep: { cookie: cookie } }
+  - send: ClientHello
+    with:
+      cookie: $cookie
+      remove_extensions: [extended_master_secret, 0xff01]
+      add_extensions: [{ type: 65000, data: ["00", $cookie] }, { type: 1, data: "01$cookie" }]
+  - drop: 2
+    keep_datagram: lost
+  - send: Finished
+    fragments:
+      list:
+        - { offset: 0, len: 8 }
+        - { offset: 4, bytes: "0102030405060708", body_xor: "ff" }
+  - expect: { message: ServerHello, match: { same_message_as: $lost } }
+"#;
     let text = format!("{HEAD}{steps}");
     if let Err(e) = load_case_str(Path::new("good.yaml"), &text) {
         panic!(

@@ -91,7 +91,7 @@ fn piece(offset: u32, len: u32) -> FragmentSpec {
     FragmentSpec {
         offset,
         len,
-        header: Default::default(),
+        ..Default::default()
     }
 }
 

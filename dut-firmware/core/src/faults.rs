@@ -253,6 +253,19 @@ faults! {
     /// Breaks RFC 6347 §4.2.2 (each side numbers its messages on: after the
     /// HelloVerifyRequest, 0, the ServerHello is 1).
     ServerHelloNumberedFromZero = "server_hello_numbered_from_zero",
+    /// Refuse a ClientHello that carries an extension the device does not implement (any
+    /// but extended_master_secret and renegotiation_info) with a fatal
+    /// unsupported_extension. Breaks RFC 5246 §7.4.1.4 (a server ignores extensions it
+    /// does not understand) and RFC 6066 §4 (a server may ignore max_fragment_length).
+    /// Imitates the extension intolerance that made TLS clients fall back and that GREASE
+    /// (RFC 8701) was introduced to catch.
+    RefuseUnknownExtensions = "refuse_unknown_extensions",
+    /// Change the ServerHello's random each time flight 4 is sent again on the timer, as a
+    /// server that builds the flight anew instead of resending what it sent. Breaks RFC
+    /// 6347 §4.2.4 (a retransmitted flight repeats the same messages; only the records
+    /// are new): a client that took the first copy and one that took the second derive
+    /// different keys.
+    RetransmissionChangesContent = "retransmission_changes_content",
     /// Dispatch each record through a table indexed by its content type, the type
     /// unchecked: an unknown one (99, or 25, tls12_cid, where no connection ID was
     /// negotiated) reads a handler past the end of the table, and the device crashes, as

@@ -165,6 +165,7 @@ fn hello_fragments_that_lie_are_dropped() {
         offset,
         len,
         header,
+        ..Default::default()
     };
     let recs = hello_records(
         &mut net,

@@ -536,6 +536,7 @@ fn fragments(list: &[(u32, u32, Option<u32>)]) -> SendOptions {
                 length,
                 ..Default::default()
             },
+            ..Default::default()
         })
         .collect();
     SendOptions {
@@ -1107,4 +1108,47 @@ fn every_change_cipher_spec_moves_epoch() {
     assert!(!completes_after_a_repeated_change_cipher_spec(with(
         "every_change_cipher_spec_moves_epoch"
     )));
+}
+
+// ---- refuse_unknown_extensions -------------------------------------------------------
+
+#[test]
+fn refuse_unknown_extensions() {
+    use dicetest::wire::Extension;
+    // RFC 6066 §4: max_fragment_length 2^9, which the board does not implement.
+    let mfl = |ch: &mut dicetest::wire::ClientHello| {
+        ch.extensions
+            .get_or_insert_with(Vec::new)
+            .push(Extension::MaxFragmentLength(1))
+    };
+    let on = with("refuse_unknown_extensions");
+    assert!(server_hello_for(Faults::default(), 53, &mfl).is_ok());
+    assert_eq!(server_hello_for(on, 53, &mfl), Err(vec![(2, 110)]));
+    // The two extensions the board acts on are not refused.
+    assert!(server_hello_for(on, 53, &|_| {}).is_ok());
+}
+
+// ---- retransmission_changes_content --------------------------------------------------
+
+/// Flight 4 as first sent and as sent again on the board's timer: the ServerHello bodies.
+fn server_hello_and_repeat(faults: Faults) -> (Vec<u8>, Vec<u8>) {
+    let mut net = Net::new(board_with(faults), client(54));
+    send_hello(&mut net, &|_| {}, SendOptions::default());
+    let first = send_hello(&mut net, &|_| {}, SendOptions::default());
+    let at = net.board.poll_timeout().expect("flight 4 has a timer");
+    let again = net.board.handle_timeout(at);
+    let again: Vec<Vec<u8>> = again.into_iter().map(|x| x.1).collect();
+    (
+        plain_message(&first, 2).expect("a ServerHello"),
+        plain_message(&again, 2).expect("a repeated ServerHello"),
+    )
+}
+
+#[test]
+fn retransmission_changes_content() {
+    let (a, b) = server_hello_and_repeat(Faults::default());
+    assert_eq!(a, b, "RFC 6347 §4.2.4: the same message again");
+    let (a, b) = server_hello_and_repeat(with("retransmission_changes_content"));
+    assert_ne!(a, b);
+    assert_eq!(a.len(), b.len());
 }

@@ -17,9 +17,13 @@ pub enum Kind {
     Suites,
     /// A list of one-byte numbers.
     ByteList,
-    /// A list of extension names, the engine's defaults to keep, in order (`[]` for an
-    /// empty list).
-    ExtensionNames,
+    /// A list of extensions, each a name, a named one with fields, or a type number with
+    /// raw data (`cases::extensions`); `[]` for an empty block.
+    Extensions,
+    /// A list of extension types, by name or number.
+    ExtensionTypes,
+    /// `$name` of datagrams kept by `keep_datagram` (a `send`'s, or those a `drop` lost).
+    KeptDatagrams,
     /// `true`.
     Flag,
     /// `1` present, `0` absent.
@@ -41,7 +45,9 @@ impl Kind {
             Kind::Uint(bits) => format!("a number of at most {bits} bits (decimal or \"0x..\")"),
             Kind::Suites => "a list of cipher suites (psk-ccm8, ... or numbers)".into(),
             Kind::ByteList => "a list of numbers 0-255".into(),
-            Kind::ExtensionNames => "a list of extension names".into(),
+            Kind::Extensions => super::extensions::DESCRIBE.into(),
+            Kind::ExtensionTypes => "a list of extension names or type numbers".into(),
+            Kind::KeptDatagrams => "$name of datagrams kept with keep_datagram".into(),
             Kind::Flag => "true".into(),
             Kind::Presence => "1 (present) or 0 (absent)".into(),
             Kind::Text => "text".into(),
@@ -143,9 +149,23 @@ pub const FIELDS: &[Field] = &[
     f(
         "ClientHello",
         "extensions",
-        ExtensionNames,
+        Extensions,
         Send,
-        "which of the engine's extensions to send, in this order",
+        "the whole extensions block, in this order (reorder, or send any; RFC 5246 §7.4.1.4): a name is the engine's own (else its empty form), {max_fragment_length: {length: 512}} a named one with fields, {type: 0x7a7a, data: \"0001 $var\"} any type with raw bytes",
+    ),
+    f(
+        "ClientHello",
+        "add_extensions",
+        Extensions,
+        Send,
+        "extensions appended to the engine's own (forms as in extensions)",
+    ),
+    f(
+        "ClientHello",
+        "remove_extensions",
+        ExtensionTypes,
+        Send,
+        "extension types taken out of the engine's own",
     ),
     f(
         "ClientHello",
@@ -195,6 +215,34 @@ pub const FIELDS: &[Field] = &[
         Uint(16),
         Both,
         "the suite chosen",
+    ),
+    f(
+        "ServerHello",
+        "extensions",
+        Extensions,
+        Send,
+        "the whole extensions block (as ClientHello's extensions; a name is the engine's answer to the DUT's offer)",
+    ),
+    f(
+        "ServerHello",
+        "add_extensions",
+        Extensions,
+        Send,
+        "extensions appended to the engine's answer",
+    ),
+    f(
+        "ServerHello",
+        "remove_extensions",
+        ExtensionTypes,
+        Send,
+        "extension types taken out of the engine's answer",
+    ),
+    f(
+        "ServerHello",
+        "no_extensions",
+        Flag,
+        Send,
+        "send no extensions block at all",
     ),
     f(
         "ServerHello",
@@ -293,6 +341,13 @@ pub const FIELDS: &[Field] = &[
         Uint(16),
         Check,
         "how far message_seq is from the DUT's previous message's (1: the next number)",
+    ),
+    f(
+        ANY_HANDSHAKE,
+        "same_message_as",
+        KeptDatagrams,
+        Check,
+        "the same message as the one of its type in the datagrams kept as $name (a drop's, say): message_seq and body byte for byte; the record around it is not compared (a retransmission has new sequence numbers, RFC 6347 §4.2.4); only plaintext (epoch 0) records of the kept datagrams can be read",
     ),
     f(
         ANY_HANDSHAKE,
@@ -486,26 +541,18 @@ pub fn check_value(field: &Field, v: &Value) -> Result<(), String> {
             _ if field.used != Send && v.is_string() => Ok(()),
             _ => bad(),
         },
-        ExtensionNames => {
-            let known: Vec<String> = known_extension_names();
-            match v.as_array() {
-                Some(items) => {
-                    for i in items {
-                        match i.as_str() {
-                            Some(n) if known.iter().any(|k| k == n) => {}
-                            _ => {
-                                return Err(format!(
-                                    "extensions: {i} is not an extension name ({})",
-                                    known.join(", ")
-                                ))
-                            }
-                        }
-                    }
-                    Ok(())
-                }
-                None => bad(),
-            }
-        }
+        Extensions => super::extensions::parse_list(v)
+            .map(|_| ())
+            .map_err(|e| format!("{}: {e}", field.name)),
+        ExtensionTypes => match v.as_array() {
+            Some(items) => items
+                .iter()
+                .try_for_each(|i| super::extensions::ext_type(i).map(|_| ()))
+                .map_err(|e| format!("{}: {e}", field.name)),
+            None => bad(),
+        },
+        // A `$name` passed above; anything else is not a kept datagram.
+        KeptDatagrams => bad(),
         Flag => match v {
             Value::Bool(true) => Ok(()),
             _ => bad(),
@@ -538,6 +585,41 @@ pub fn known_extension_names() -> Vec<String> {
         .collect()
 }
 
+/// A `with:` entry in words, for `explain`.
+pub fn describe_with(name: &str, v: &Value) -> String {
+    match FIELDS.iter().find(|f| f.name == name).map(|f| f.kind) {
+        Some(Extensions) if name == "add_extensions" => {
+            format!("{} added", super::extensions::describe(v))
+        }
+        Some(Extensions) => format!(
+            "the extensions {} (in this order)",
+            super::extensions::describe(v)
+        ),
+        Some(ExtensionTypes) => format!(
+            "without {}",
+            v.as_array()
+                .map(|a| a
+                    .iter()
+                    .map(|x| x.as_str().map_or(x.to_string(), str::to_string))
+                    .collect::<Vec<_>>()
+                    .join(", "))
+                .unwrap_or_default()
+        ),
+        _ => format!("{name} = {v}"),
+    }
+}
+
+/// A `match:` entry in words, for `explain`.
+pub fn describe_match(name: &str, v: &Value) -> String {
+    match FIELDS.iter().find(|f| f.name == name).map(|f| f.kind) {
+        Some(KeptDatagrams) => format!(
+            "it is the same message (message_seq and body) as in {}",
+            v.as_str().unwrap_or_default()
+        ),
+        _ => format!("{name} = {v}"),
+    }
+}
+
 /// The table as Markdown, for suites/README.md (kept exact by a test) and `explain`.
 pub fn markdown_table() -> String {
     let mut s = String::from("| message | field | value | in | meaning |\n|---|---|---|---|---|\n");
@@ -549,6 +631,8 @@ pub fn markdown_table() -> String {
             x.kind.describe(),
             match x.used {
                 Send => "with",
+                // A comparison: nothing to keep.
+                Check if x.kind == KeptDatagrams => "match",
                 Check => "match, keep",
                 Both => "with, match, keep",
             },

@@ -303,6 +303,20 @@ impl Checker<'_> {
                     if let Err(e) = check_value(f, v) {
                         self.err_at(line, col, k, e, None);
                     }
+                    // `$var` parts inside raw extension data are kept before use too.
+                    if f.kind == super::fields::Kind::Extensions {
+                        for var in super::extensions::vars_used(v) {
+                            if !self.vars.contains(&var) {
+                                self.err_at(
+                                    line,
+                                    col,
+                                    k,
+                                    format!("{k}: variable ${var} is used before any step keeps it"),
+                                    Some("keep it first with `keep: {name: field}` on an expect step, or `keep_datagram: name`".into()),
+                                );
+                            }
+                        }
+                    }
                 }
                 None => {
                     let names: Vec<&str> = allowed.iter().map(|f| f.name).collect();
@@ -363,7 +377,18 @@ impl Checker<'_> {
             }
         }
         for (var, field) in &e.keep {
-            if !names.contains(&field.as_str()) {
+            if allowed
+                .iter()
+                .any(|f| f.name == field && f.kind == super::fields::Kind::KeptDatagrams)
+            {
+                self.err_at(
+                    line,
+                    col,
+                    var,
+                    format!("keep {var}: {field} is a comparison, nothing to keep"),
+                    Some(format!("match: {{{field}: $NAME}}")),
+                );
+            } else if !names.contains(&field.as_str()) {
                 let (m, h) = unknown(field);
                 self.err_at(line, col, var, format!("keep {var}: {m}"), Some(h));
             }
@@ -581,6 +606,45 @@ impl Checker<'_> {
         }
     }
 
+    /// Explicit fragments: each carries the message's bytes (`len`) or its own (`bytes`),
+    /// and hex where hex is due.
+    fn check_fragment_items(
+        &mut self,
+        f: &crate::cases::model::FragmentsSpec,
+        line: u64,
+        col: u64,
+    ) {
+        for (n, i) in f.list.iter().enumerate() {
+            if i.len.is_some() == i.bytes.is_some() {
+                self.err_at(
+                    line,
+                    col,
+                    "list",
+                    format!(
+                        "fragments.list item {}: give exactly one of len (the message's bytes) and bytes (its own, as hex)",
+                        n + 1
+                    ),
+                    Some("{ offset: 0, len: 8 } or { offset: 4, bytes: \"00ff\" }".into()),
+                );
+            }
+            for (key, v) in [("bytes", &i.bytes), ("body_xor", &i.body_xor)] {
+                if v.as_ref().is_some_and(|h| hex::decode(h).is_err()) {
+                    self.err_at(
+                        line,
+                        col,
+                        key,
+                        format!(
+                            "fragments.list item {}: {key} {:?} is not hex",
+                            n + 1,
+                            v.as_deref().unwrap_or_default()
+                        ),
+                        None,
+                    );
+                }
+            }
+        }
+    }
+
     fn check_step(&mut self, s: &Step, line: u64, col: u64) {
         let actions = [
             ("handshake", s.handshake.is_some()),
@@ -607,18 +671,19 @@ impl Checker<'_> {
             );
         }
         let sending = s.send.is_some();
+        // A drop may keep what it lost, for a later comparison (`same_message_as`).
         if !sending
             && (!s.with.is_empty()
                 || s.record.is_some()
                 || s.fragments.is_some()
                 || s.raw_body.is_some()
                 || s.message_seq.is_some()
-                || s.keep_datagram.is_some()
+                || (s.keep_datagram.is_some() && s.drop.is_none())
                 || s.withhold
                 || s.duplicate.is_some()
                 || s.skip_transcript)
         {
-            self.err(line, col, "with, record, fragments, raw_body, message_seq, keep_datagram, withhold, duplicate and skip_transcript modify a send step".into(), None);
+            self.err(line, col, "with, record, fragments, raw_body, message_seq, keep_datagram, withhold, duplicate and skip_transcript modify a send step (keep_datagram a drop step too)".into(), None);
         }
         if s.withhold && s.keep_datagram.is_none() {
             self.err(
@@ -682,6 +747,9 @@ impl Checker<'_> {
                         )),
                     );
                 }
+            }
+            if let Some(f) = &s.fragments {
+                self.check_fragment_items(f, line, col);
             }
             if let Some(r) = &s.record {
                 if r.sequence_number.is_some_and(|n| n >= 1 << 48) {

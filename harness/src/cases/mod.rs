@@ -2,6 +2,7 @@
 
 pub mod claims;
 pub mod duration;
+pub mod extensions;
 pub mod fields;
 pub mod load;
 pub mod model;

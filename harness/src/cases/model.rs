@@ -220,11 +220,62 @@ pub struct FragmentsSpec {
     pub list: Vec<FragmentItem>,
 }
 
+impl FragmentsSpec {
+    /// The layout in words, for `explain`.
+    pub fn describe(&self) -> String {
+        if self.list.is_empty() {
+            return match self.max_body {
+                Some(n) => format!("in fragments of at most {n} bytes"),
+                None => "in fragments".into(),
+            };
+        }
+        let items: Vec<String> = self
+            .list
+            .iter()
+            .map(|i| {
+                let mut d = match (&i.bytes, i.len) {
+                    (Some(b), _) => format!("bytes {b} of its own at offset {}", i.offset),
+                    (None, Some(l)) if l > 0 => {
+                        format!("bytes {}-{}", i.offset, i.offset.saturating_add(l - 1))
+                    }
+                    _ => format!("no bytes at offset {}", i.offset),
+                };
+                if let Some(x) = &i.body_xor {
+                    d += &format!(" XORed with {x}");
+                }
+                let lies: Vec<String> = [
+                    ("length", i.length),
+                    ("fragment_offset", i.fragment_offset),
+                    ("fragment_length", i.fragment_length),
+                    ("message_seq", i.message_seq.map(u32::from)),
+                ]
+                .iter()
+                .filter_map(|(k, v)| v.map(|v| format!("{k} {v}")))
+                .collect();
+                if !lies.is_empty() {
+                    d += &format!(" (header says {})", lies.join(", "));
+                }
+                d
+            })
+            .collect();
+        format!("in fragments: {}", items.join("; "))
+    }
+}
+
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FragmentItem {
+    /// Where the fragment's bytes sit in the message body.
     pub offset: u32,
-    pub len: u32,
+    /// How many of the message's body bytes it carries (exactly one of `len` and `bytes`).
+    pub len: Option<u32>,
+    /// The fragment's bytes as hex, instead of the message's: two overlapping fragments
+    /// may then disagree on the overlap (RFC 6347 §4.2.3). The header still names the true
+    /// message (its length, type and message_seq), and the transcript keeps the true one.
+    pub bytes: Option<String>,
+    /// Hex XORed into the fragment's bytes from its first byte (a shorter mask leaves the
+    /// rest as they are).
+    pub body_xor: Option<String>,
     /// Header lies.
     pub length: Option<u32>,
     pub fragment_offset: Option<u32>,

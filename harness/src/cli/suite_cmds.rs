@@ -373,7 +373,7 @@ fn describe_step(s: &crate::cases::Step) -> String {
                 " with {}",
                 s.with
                     .iter()
-                    .map(|(k, v)| format!("{k} = {v}"))
+                    .map(|(k, v)| crate::cases::fields::describe_with(k, v))
                     .collect::<Vec<_>>()
                     .join(", ")
             );
@@ -381,8 +381,8 @@ fn describe_step(s: &crate::cases::Step) -> String {
         if let Some(r) = &s.record {
             d += &describe_record(r);
         }
-        if s.fragments.is_some() {
-            d += " in fragments";
+        if let Some(f) = &s.fragments {
+            d += &format!(" {}", f.describe());
         }
         if let Some(n) = s.duplicate {
             d += &format!(", each datagram {} time(s) more", n);
@@ -398,7 +398,13 @@ fn describe_step(s: &crate::cases::Step) -> String {
     } else if let Some(w) = &s.wait {
         format!("Wait {w}")
     } else if let Some(n) = s.drop {
-        format!("Lose the next {n} datagram(s) from the DUT")
+        format!(
+            "Lose the next {n} datagram(s) from the DUT{}",
+            s.keep_datagram
+                .as_ref()
+                .map(|k| format!(", keeping what was lost as ${k}"))
+                .unwrap_or_default()
+        )
     } else if let Some(r) = &s.replay {
         format!("Send {r} again, byte for byte")
     } else if s.retransmit.is_some() {
@@ -616,7 +622,7 @@ fn describe_expect(e: &crate::cases::Expect) -> String {
             " where {}",
             e.r#match
                 .iter()
-                .map(|(k, v)| format!("{k} = {v}"))
+                .map(|(k, v)| crate::cases::fields::describe_match(k, v))
                 .collect::<Vec<_>>()
                 .join(", ")
         );

@@ -143,7 +143,9 @@ impl Lie {
     fn item(&self) -> FragmentItem {
         FragmentItem {
             offset: self.offset,
-            len: self.len,
+            len: Some(self.len),
+            bytes: None,
+            body_xor: None,
             length: self.length,
             fragment_offset: self.fragment_offset,
             fragment_length: self.fragment_length,
@@ -480,11 +482,13 @@ fn pieces(cuts: &[u32], order: &[usize], repeat: bool) -> Vec<FragmentItem> {
     let item = |i: usize| FragmentItem {
         offset: bounds[i],
         // The last piece asks for more than any body has; the fragmenter stops at its end.
-        len: if i + 1 < n {
+        len: Some(if i + 1 < n {
             bounds[i + 1] - bounds[i]
         } else {
             0xFFFF
-        },
+        }),
+        bytes: None,
+        body_xor: None,
         length: None,
         fragment_offset: None,
         fragment_length: None,

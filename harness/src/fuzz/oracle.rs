@@ -346,6 +346,9 @@ fn equivalent(original: &Flight, f: &Flight) -> Option<Equiv> {
                 && i.fragment_offset.is_none()
                 && i.fragment_length.is_none()
                 && i.message_seq.is_none()
+                // Bytes of its own change the message, not only its cut.
+                && i.bytes.is_none()
+                && i.body_xor.is_none()
         }) && covers_body(&fr.list);
         let mut plain = (*a).clone();
         plain.fragments = None;
@@ -370,7 +373,7 @@ fn covers_body(list: &[crate::cases::model::FragmentItem]) -> bool {
     }
     let mut spans: Vec<(u32, u32)> = list
         .iter()
-        .map(|i| (i.offset, i.offset.saturating_add(i.len)))
+        .map(|i| (i.offset, i.offset.saturating_add(i.len.unwrap_or(0))))
         .collect();
     spans.sort_unstable();
     let mut reach = 0u32;

@@ -14,4 +14,5 @@ pub const DECRYPT_ERROR: u8 = 51;
 pub const PROTOCOL_VERSION: u8 = 70;
 pub const INTERNAL_ERROR: u8 = 80;
 pub const NO_RENEGOTIATION: u8 = 100;
+pub const UNSUPPORTED_EXTENSION: u8 = 110;
 pub const UNKNOWN_PSK_IDENTITY: u8 = 115;

@@ -30,6 +30,9 @@ pub fn negotiate(
         return Err(alert::PROTOCOL_VERSION);
     }
     let ext = ch.extensions().map_err(|_| alert::DECODE_ERROR)?;
+    if config.faults.has(Fault::RefuseUnknownExtensions) && has_unknown_extension(ch) {
+        return Err(alert::UNSUPPORTED_EXTENSION); // the fault (RFC 5246 §7.4.1.4)
+    }
     let scsv = ch.offers_suite(EMPTY_RENEGOTIATION_INFO_SCSV);
     match renegotiating {
         None => {
@@ -81,4 +84,17 @@ pub fn negotiate(
         secure_renegotiation: !faults.has(Fault::NoRenegotiationInfo)
             && (scsv || ext.renegotiation_info.is_some()),
     })
+}
+
+/// Only with the `refuse_unknown_extensions` fault: whether the ClientHello carries an
+/// extension the device does not act on.
+fn has_unknown_extension(ch: &ClientHello<'_>) -> bool {
+    use super::messages::{EXT_EXTENDED_MASTER_SECRET, EXT_RENEGOTIATION_INFO};
+    let mut r = crate::codec::Reader::new(ch.extensions.unwrap_or(&[]));
+    while let (Some(t), Some(_)) = (r.u16(), r.vec16()) {
+        if t != EXT_EXTENDED_MASTER_SECRET && t != EXT_RENEGOTIATION_INFO {
+            return true;
+        }
+    }
+    false
 }

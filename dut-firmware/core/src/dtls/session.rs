@@ -436,6 +436,15 @@ impl Session {
         if ctx.now_ms < t.deadline_ms {
             return;
         }
+        if ctx.faults().has(Fault::RetransmissionChangesContent)
+            && self.flight_kind == FlightKind::ServerHello
+        {
+            // The fault: a byte of the ServerHello's random (after the 12-byte handshake
+            // header and server_version) differs in every copy.
+            if let Some(b) = self.flight.get_mut(messages::HANDSHAKE_HEADER_LEN + 2) {
+                *b ^= 1;
+            }
+        }
         if t.early {
             // The `early_retransmission` variation: one extra copy, outside the count; the
             // timer goes on as if it had been armed when the flight was first sent.

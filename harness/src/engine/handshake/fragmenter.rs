@@ -11,6 +11,11 @@ pub struct FragmentSpec {
     pub len: u32,
     /// Header fields written instead of the true ones.
     pub header: HeaderOverrides,
+    /// These bytes instead of the message's (`offset`/`len` then only place the fragment
+    /// header): overlapping fragments may disagree on the overlap (RFC 6347 §4.2.3).
+    pub bytes: Option<Vec<u8>>,
+    /// XORed into the fragment's bytes from its first one (a shorter mask leaves the rest).
+    pub body_xor: Option<Vec<u8>>,
 }
 
 /// Lies a fragment header may tell.
@@ -73,14 +78,24 @@ pub fn fragment(
         let start = (offset as usize).min(body.len());
         let end = start.saturating_add(len as usize).min(body.len());
         let bytes = body[start..end].to_vec();
-        OutFragment {
-            msg_type: h.msg_type.unwrap_or(msg_type),
-            length: h.length.unwrap_or(length),
-            message_seq: h.message_seq.unwrap_or(message_seq),
-            fragment_offset: h.fragment_offset.unwrap_or(offset),
-            fragment_length: h.fragment_length.unwrap_or(bytes.len() as u32),
-            body: bytes,
+        piece_of(msg_type, message_seq, length, offset, bytes, h)
+    };
+    let explicit = |s: &FragmentSpec| {
+        let mut f = match &s.bytes {
+            Some(b) => piece_of(
+                msg_type,
+                message_seq,
+                length,
+                s.offset,
+                b.clone(),
+                &s.header,
+            ),
+            None => piece(s.offset, s.len, &s.header),
+        };
+        if let Some(mask) = &s.body_xor {
+            f.body.iter_mut().zip(mask).for_each(|(b, m)| *b ^= m);
         }
+        f
     };
     match layout {
         FragmentLayout::Whole => vec![piece(0, length, &HeaderOverrides::default())],
@@ -94,10 +109,26 @@ pub fn fragment(
                 .map(|off| piece(off, max, &HeaderOverrides::default()))
                 .collect()
         }
-        FragmentLayout::Explicit(specs) => specs
-            .iter()
-            .map(|s| piece(s.offset, s.len, &s.header))
-            .collect(),
+        FragmentLayout::Explicit(specs) => specs.iter().map(explicit).collect(),
+    }
+}
+
+/// One fragment carrying `bytes` at `offset`, with the header's lies applied.
+fn piece_of(
+    msg_type: u8,
+    message_seq: u16,
+    length: u32,
+    offset: u32,
+    bytes: Vec<u8>,
+    h: &HeaderOverrides,
+) -> OutFragment {
+    OutFragment {
+        msg_type: h.msg_type.unwrap_or(msg_type),
+        length: h.length.unwrap_or(length),
+        message_seq: h.message_seq.unwrap_or(message_seq),
+        fragment_offset: h.fragment_offset.unwrap_or(offset),
+        fragment_length: h.fragment_length.unwrap_or(bytes.len() as u32),
+        body: bytes,
     }
 }
 
@@ -127,10 +158,41 @@ mod tests {
                 fragment_length: Some(0xFFFF),
                 ..Default::default()
             },
+            ..Default::default()
         };
         let f = fragment(2, 0, &body, &FragmentLayout::Explicit(vec![spec]));
         assert_eq!(f[0].body.len(), 2);
         assert_eq!(f[0].fragment_length, 0xFFFF);
         assert_eq!(f[0].fragment_offset, 4);
+    }
+
+    #[test]
+    fn a_fragment_may_carry_its_own_bytes() {
+        let body: Vec<u8> = (0..12).collect();
+        let a = FragmentSpec {
+            offset: 0,
+            len: 8,
+            ..Default::default()
+        };
+        let b = FragmentSpec {
+            offset: 4,
+            len: 8,
+            body_xor: Some(vec![0xff]),
+            ..Default::default()
+        };
+        let c = FragmentSpec {
+            offset: 10,
+            bytes: Some(vec![0xaa, 0xbb]),
+            ..Default::default()
+        };
+        let f = fragment(20, 5, &body, &FragmentLayout::Explicit(vec![a, b, c]));
+        assert_eq!(f[0].body, body[..8]);
+        assert_eq!(f[1].body, [0xfb, 5, 6, 7, 8, 9, 10, 11]);
+        assert_eq!((f[1].fragment_offset, f[1].fragment_length), (4, 8));
+        assert_eq!(f[2].body, [0xaa, 0xbb]);
+        assert_eq!(
+            (f[2].fragment_offset, f[2].fragment_length, f[2].length),
+            (10, 2, 12)
+        );
     }
 }

@@ -414,6 +414,11 @@ impl Interpreter<'_> {
             self.check_coap(c, &m)?;
         }
         for (field, want) in &e.r#match {
+            // A comparison with a kept datagram's message (kept.rs), not a value.
+            if field == "same_message_as" {
+                self.same_message_as(o, want)?;
+                continue;
+            }
             // How far this message's message_seq is from the DUT's previous message
             // (1: the next number, §4.2.2), whatever optional messages came between.
             let step = match (field.as_str(), o, prev) {

@@ -32,6 +32,7 @@ mod dos;
 mod expect;
 mod fields;
 mod handshake;
+mod kept;
 #[cfg(test)]
 mod limits_tests;
 mod send;
@@ -238,6 +239,9 @@ pub struct Interpreter<'a> {
     captured_bytes: usize,
     keylog: Vec<String>,
     drop_next: u32,
+    /// Where the datagrams a `drop` step loses are kept (`keep_datagram`), for a later
+    /// comparison with the DUT's repeat (`same_message_as`).
+    drop_keep: Option<String>,
     coap_mid: u16,
     last_coap: Option<CoapMessage>,
     last_probe: Option<Vec<u8>>,
@@ -320,6 +324,7 @@ impl<'a> Interpreter<'a> {
             captured_bytes: 0,
             keylog: Vec::new(),
             drop_next: 0,
+            drop_keep: None,
             coap_mid: 0x1000,
             last_coap: None,
             last_probe: None,
@@ -775,6 +780,7 @@ impl<'a> Interpreter<'a> {
                     if self.drop_next > 0 {
                         self.drop_next -= 1;
                         self.dropped_at = Some(self.link.now());
+                        self.keep_dropped(&d);
                         // The DUT answered; from here its own timer is under test.
                         self.rtx.stop();
                         self.trace.push(format!(
@@ -846,6 +852,10 @@ impl<'a> Interpreter<'a> {
         }
         if let Some(n) = s.drop {
             self.drop_next += n;
+            self.drop_keep = s.keep_datagram.clone();
+            if let Some(k) = &s.keep_datagram {
+                self.vars.insert(k.clone(), Var::Datagrams(Vec::new()));
+            }
             return StepOutcome::pass(format!(
                 "the next {n} datagram(s) from the DUT will be lost"
             ));

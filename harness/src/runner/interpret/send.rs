@@ -73,25 +73,12 @@ impl Interpreter<'_> {
                         .map(|i| self.value_u64(i).map(|n| CompressionMethod::from(n as u8)))
                         .collect::<Result<_, _>>()?;
                 }
-                "extensions" => {
-                    // A list of extension names to keep, in order; `[]` sends an empty list.
-                    let names: Vec<String> = v
-                        .as_array()
-                        .ok_or("extensions takes a list of names")?
-                        .iter()
-                        .filter_map(|x| x.as_str().map(str::to_string))
-                        .collect();
-                    let all = ch.extensions.take().unwrap_or_default();
-                    ch.extensions = Some(
-                        all.into_iter()
-                            .filter(|e| names.contains(&e.ext_type().to_string()))
-                            .collect(),
-                    );
-                }
-                "no_extensions" => ch.extensions = None,
+                // Applied together below, in a fixed order (cases/extensions.rs).
+                "extensions" | "add_extensions" | "remove_extensions" | "no_extensions" => {}
                 other => return Err(format!("ClientHello has no field {other:?}")),
             }
         }
+        crate::cases::extensions::apply(&mut ch.extensions, with, &|v| self.value_bytes(v))?;
         Ok(ch)
     }
 
@@ -185,6 +172,15 @@ impl Interpreter<'_> {
                             Ok(n) => sh.server_version = ProtocolVersion::from(n as u16),
                             Err(e) => return StepOutcome::error(e),
                         }
+                    }
+                    // "extensions", "add_extensions", "remove_extensions", "no_extensions":
+                    // the engine's answer to the DUT's offer, edited.
+                    if let Err(e) =
+                        crate::cases::extensions::apply(&mut sh.extensions, &s.with, &|v| {
+                            self.value_bytes(v)
+                        })
+                    {
+                        return StepOutcome::error(e);
                     }
                     Some(HandshakeMessage::ServerHello(sh))
                 }
@@ -343,7 +339,10 @@ pub(super) fn layout(f: Option<&FragmentsSpec>) -> FragmentLayout {
                 .iter()
                 .map(|i| FragmentSpec {
                     offset: i.offset,
-                    len: i.len,
+                    // The loader refused an item with neither, and hex that is not.
+                    len: i.len.unwrap_or(0),
+                    bytes: i.bytes.as_ref().and_then(|h| hex::decode(h).ok()),
+                    body_xor: i.body_xor.as_ref().and_then(|h| hex::decode(h).ok()),
                     header: HeaderOverrides {
                         msg_type: None,
                         length: i.length,
