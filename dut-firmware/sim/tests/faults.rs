@@ -1152,3 +1152,65 @@ fn retransmission_changes_content() {
     assert_ne!(a, b);
     assert_eq!(a.len(), b.len());
 }
+
+// ---- client_hello_ignored_on_association -------------------------------------------------
+
+/// After a handshake, an epoch-0 ClientHello from the same address (a rebooted client):
+/// the datagrams the board answers it with (RFC 6347 §4.2.8: a new handshake begins, with a
+/// HelloVerifyRequest first).
+fn answers_to_a_rebooted_client(faults: Faults) -> usize {
+    let mut net = Net::new(board_with(faults), client(56));
+    assert!(net.handshake());
+    let o = SendOptions {
+        message_seq: Some(0),
+        record: RecordOverrides {
+            epoch: Some(0),
+            plaintext: true,
+            sequence_number: Some(40),
+            ..RecordOverrides::default()
+        },
+        ..SendOptions::default()
+    };
+    send_hello(
+        &mut net,
+        &|ch| {
+            ch.random = [6; 32];
+            ch.cookie = Vec::new();
+        },
+        o,
+    )
+    .len()
+}
+
+#[test]
+fn client_hello_ignored_on_association() {
+    assert_eq!(answers_to_a_rebooted_client(Faults::default()), 1);
+    assert_eq!(
+        answers_to_a_rebooted_client(with("client_hello_ignored_on_association")),
+        0
+    );
+}
+
+// ---- protected_records_version_1_0 --------------------------------------------------------
+
+/// The record version of the board's protected answer to a request (RFC 6347 §4.1).
+fn protected_answer_version(faults: Faults) -> u16 {
+    let mut net = Net::new(board_with(faults), client(57));
+    assert!(net.handshake());
+    net.client
+        .send_application_data(&coap(1, 1, 9, &[1], &["light"], b""));
+    let d = net.client.poll_transmit().unwrap();
+    let answer = net.deliver_to_board(&d);
+    let first = answer.first().expect("the request is answered");
+    assert!(first[3] != 0 || first[4] != 0, "an epoch-1 record");
+    u16::from_be_bytes([first[1], first[2]])
+}
+
+#[test]
+fn protected_records_version_1_0() {
+    assert_eq!(protected_answer_version(Faults::default()), 0xfefd);
+    assert_eq!(
+        protected_answer_version(with("protected_records_version_1_0")),
+        0xfeff
+    );
+}

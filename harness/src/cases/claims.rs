@@ -67,6 +67,28 @@ pub fn unknown(claim: &str) -> String {
     }
 }
 
+/// The JSON Schema of a list of claims: the known names, or `coap:/` and a path.
+pub fn claims_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let docs: Vec<String> = CLAIMS
+        .iter()
+        .map(|c| format!("{}: {}", c.name, c.doc))
+        .collect();
+    let names: Vec<String> = names().into_iter().filter(|n| n != "coap:/PATH").collect();
+    schemars::json_schema!({
+        "type": "array",
+        "description": format!(
+            "Features claimed: cipher suite short names, and {}",
+            docs.join("; ")
+        ),
+        "items": {
+            "anyOf": [
+                { "type": "string", "enum": names },
+                { "type": "string", "pattern": "^coap:/.+" }
+            ]
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

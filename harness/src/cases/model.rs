@@ -34,6 +34,7 @@ pub struct DutRequirement {
     pub role: DutRole,
     /// Features the DUT profile must claim, else the case is not applicable.
     #[serde(default)]
+    #[schemars(schema_with = "crate::cases::claims::claims_schema")]
     pub claims: Vec<String>,
 }
 

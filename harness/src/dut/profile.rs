@@ -154,6 +154,7 @@ pub struct Profile {
     pub credentials: Credentials,
     /// Features claimed: suite short names (psk-ccm8, ...), ems, cookie_exchange,
     /// renegotiation_info, max_fragment_length, coap, coap:/path ...
+    #[schemars(schema_with = "crate::cases::claims::claims_schema")]
     pub claims: Vec<String>,
     #[serde(default)]
     pub timers: Timers,
