@@ -39,6 +39,11 @@ pub trait Link: Send {
     fn take_unreachable(&mut self) -> u32 {
         0
     }
+    /// Datagrams the path received but could not give to this conversation (from another
+    /// address than the DUT's), since the last call: said, not silently dropped.
+    fn take_foreign(&mut self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// Whether an I/O error is an ICMP port unreachable that came back on a connected socket.
@@ -159,6 +164,8 @@ pub struct UdpServerLink {
     peer: Option<SocketAddr>,
     clock: WallClock,
     buf: Vec<u8>,
+    /// Datagrams from other addresses than the DUT's first one, not yet reported.
+    foreign: Vec<String>,
 }
 
 impl UdpServerLink {
@@ -168,6 +175,7 @@ impl UdpServerLink {
             peer: None,
             clock: WallClock::start(),
             buf: vec![0; 65536],
+            foreign: Vec::new(),
         })
     }
 
@@ -198,9 +206,17 @@ impl Link for UdpServerLink {
                 .set_read_timeout(Some(wait.clamp(Duration::from_millis(1), INTERRUPT_POLL)));
             match self.socket.recv_from(&mut self.buf) {
                 Ok((n, from)) => {
-                    // The first client is the DUT; others are ignored.
+                    // The first client is the DUT's address; a datagram from another (a
+                    // client that changed its port) is not part of this conversation, and
+                    // is reported as such (bounded).
                     if *self.peer.get_or_insert(from) == from {
                         return Some(self.buf[..n].to_vec());
+                    }
+                    if self.foreign.len() < 16 {
+                        self.foreign.push(format!(
+                            "a datagram of {n} bytes from {from}, not the DUT's first address {}: not part of this conversation",
+                            self.peer.map(|p| p.to_string()).unwrap_or_default()
+                        ));
                     }
                 }
                 Err(e)
@@ -214,6 +230,10 @@ impl Link for UdpServerLink {
     }
 
     fn new_source(&mut self) {}
+
+    fn take_foreign(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.foreign)
+    }
 }
 
 // ---- simulated device -----------------------------------------------------------------
@@ -349,5 +369,30 @@ impl Link for SimLink {
         self.now = self.now.max(end);
         echo.tally(&per);
         Some(echo)
+    }
+}
+
+#[cfg(test)]
+mod foreign_tests {
+    use super::*;
+
+    /// A datagram from a second address is not taken as the DUT's, and is reported.
+    #[test]
+    fn a_datagram_from_another_address_is_reported_not_dropped_in_silence() {
+        let mut link = UdpServerLink::bind().expect("bind");
+        let to = std::net::SocketAddr::from(([127, 0, 0, 1], link.port()));
+        let dut = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let other = UdpSocket::bind("127.0.0.1:0").unwrap();
+        dut.send_to(b"first", to).unwrap();
+        let deadline = link.now() + Duration::from_secs(2);
+        assert_eq!(link.recv(deadline).as_deref(), Some(&b"first"[..]));
+        other.send_to(b"stray", to).unwrap();
+        dut.send_to(b"second", to).unwrap();
+        let deadline = link.now() + Duration::from_secs(2);
+        assert_eq!(link.recv(deadline).as_deref(), Some(&b"second"[..]));
+        let notes = link.take_foreign();
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(notes[0].contains("5 bytes"), "{}", notes[0]);
+        assert!(link.take_foreign().is_empty(), "reported once");
     }
 }

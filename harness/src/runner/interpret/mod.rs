@@ -227,6 +227,8 @@ pub struct Interpreter<'a> {
     trace_dropped: u64,
     /// ICMP port-unreachable errors the path reported: nothing listened at the DUT's port.
     unreachable: u32,
+    /// Datagrams from another address than the DUT's (a DUT client that changed port).
+    foreign: u32,
     /// The `one_of` alternatives that matched (see [`CaseOutcome::branches`]).
     branches: Vec<String>,
     /// The step being played (1-based), for what steps record about themselves.
@@ -317,6 +319,7 @@ impl<'a> Interpreter<'a> {
             trace: Vec::new(),
             trace_dropped: 0,
             unreachable: 0,
+            foreign: 0,
             branches: Vec::new(),
             current_step: 0,
             record_rule: None,
@@ -418,6 +421,12 @@ impl<'a> Interpreter<'a> {
         }
         if let Some(l) = self.conn.keylog_line() {
             self.keylog.push(l);
+        }
+        if self.foreign > 0 && worst.verdict != Verdict::Pass {
+            worst.reason += &format!(
+                " ({} datagram(s) came from another address than the DUT's first one, and were not taken as part of this conversation; see the trace)",
+                self.foreign
+            );
         }
         if self.unreachable > 0 && worst.verdict != Verdict::Pass {
             worst.reason += &format!(
@@ -763,6 +772,13 @@ impl<'a> Interpreter<'a> {
             .flatten()
             .fold(deadline, Instant::min);
             let got = self.link.recv(wake);
+            for note in self.link.take_foreign() {
+                self.foreign += 1;
+                self.trace.push(format!(
+                    "{:>10} <- {note}",
+                    format!("{:?}", self.link.now())
+                ));
+            }
             let icmp = self.link.take_unreachable();
             if icmp > 0 {
                 self.unreachable += icmp;
