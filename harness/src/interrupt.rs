@@ -39,11 +39,6 @@ pub fn requested() -> Option<i32> {
     }
 }
 
-/// Asks the run to stop as a signal would (tests, and a run that must end early).
-pub fn request(sig: i32) {
-    SIGNAL.store(sig, Ordering::SeqCst);
-}
-
 /// The exit code of a run a signal stopped: 128 + the signal's number, as shells report it
 /// (130 for SIGINT, 143 for SIGTERM).
 pub fn exit_code(sig: i32) -> i32 {

@@ -9,13 +9,13 @@
 //! `{bin:NAME}`: dut-sim, peers/build/bin) still comes from the checkout the binary was
 //! built from.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use crate::cases::load::load_case_str;
+use crate::cases::load::{load_case_texts, yaml_files};
 use crate::cases::{load_suite_dir, LoadError, LoadedCase};
-use crate::dut::profile::{load_profile_str, Profile};
-use crate::interop::{load_interop_dir, load_interop_str, InteropCase};
+use crate::dut::profile::{load_all_profiles, load_profile_texts, Profile};
+use crate::interop::model::load_interop_texts;
+use crate::interop::{load_interop_dir, InteropCase};
 
 mod table {
     include!(concat!(env!("OUT_DIR"), "/shipped.rs"));
@@ -77,101 +77,40 @@ pub fn suite_name(suite: Option<&Path>) -> PathBuf {
 /// The cases of `--suite DIR`, or of the shipped suite when there is none; duplicate ids
 /// are errors either way.
 pub fn load_cases(suite: Option<&Path>) -> (Vec<LoadedCase>, Vec<LoadError>) {
-    if let Some(dir) = suite {
-        return load_suite_dir(dir);
+    match suite {
+        Some(dir) => load_suite_dir(dir),
+        None => load_case_texts(case_files()),
     }
-    let mut cases = Vec::new();
-    let mut errors = Vec::new();
-    let mut ids: HashMap<String, PathBuf> = HashMap::new();
-    for (path, text) in case_files() {
-        let file = PathBuf::from(path);
-        match load_case_str(&file, text) {
-            Ok(c) => {
-                if let Some(prev) = ids.insert(c.case.id.clone(), file.clone()) {
-                    errors.push(LoadError {
-                        file,
-                        line: 1,
-                        column: 1,
-                        message: format!(
-                            "case id {} is also used by {}",
-                            c.case.id,
-                            prev.display()
-                        ),
-                        hint: Some("case ids must be unique across suites".into()),
-                    });
-                }
-                cases.push(c);
-            }
-            Err(e) => errors.extend(e),
-        }
-    }
-    (cases, errors)
 }
 
 /// The interop descriptions of `--suite DIR` (DIR/interop), or the shipped ones.
 pub fn load_interop(suite: Option<&Path>) -> (Vec<(InteropCase, PathBuf)>, Vec<LoadError>) {
-    if let Some(dir) = suite {
-        return load_interop_dir(&dir.join("interop"));
+    match suite {
+        Some(dir) => load_interop_dir(&dir.join("interop")),
+        None => load_interop_texts(interop_files()),
     }
-    interop_texts(interop_files())
-}
-
-/// Interop descriptions from (path, text) pairs.
-pub fn interop_texts<'a>(
-    files: impl IntoIterator<Item = (&'a str, &'a str)>,
-) -> (Vec<(InteropCase, PathBuf)>, Vec<LoadError>) {
-    let mut out = Vec::new();
-    let mut errs = Vec::new();
-    for (path, text) in files {
-        let file = PathBuf::from(path);
-        match load_interop_str(&file, text) {
-            Ok(c) => out.push((c, file)),
-            Err(e) => errs.push(e),
-        }
-    }
-    (out, errs)
 }
 
 /// The profile files of `--profiles DIR` (its *.yaml, sorted), or the shipped ones: each
 /// file's path and text (`dicetest check` points an error at the line of a key).
 pub fn profile_sources(dir: Option<&Path>) -> (Vec<(PathBuf, String)>, Vec<LoadError>) {
-    let Some(dir) = dir else {
-        let files = profile_files()
-            .map(|(p, t)| (PathBuf::from(p), t.to_string()))
-            .collect();
-        return (files, Vec::new());
-    };
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map(|rd| {
-            rd.flatten()
-                .map(|e| e.path())
-                .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
-                .collect()
-        })
-        .unwrap_or_default();
-    files.sort();
-    let mut out = Vec::new();
-    let mut errs = Vec::new();
-    for f in files {
-        match std::fs::read_to_string(&f) {
-            Ok(t) => out.push((f, t)),
-            Err(e) => errs.push(LoadError::unreadable(&f, &e)),
-        }
+    match dir {
+        Some(dir) => yaml_files(dir),
+        None => (
+            profile_files()
+                .map(|(p, t)| (PathBuf::from(p), t.to_string()))
+                .collect(),
+            Vec::new(),
+        ),
     }
-    (out, errs)
 }
 
 /// The profiles of `--profiles DIR`, or the shipped ones.
 pub fn load_profiles(dir: Option<&Path>) -> (Vec<Profile>, Vec<LoadError>) {
-    let (files, mut errs) = profile_sources(dir);
-    let mut out = Vec::new();
-    for (path, text) in files {
-        match load_profile_str(&path, &text) {
-            Ok(p) => out.push(p),
-            Err(e) => errs.push(e),
-        }
+    match dir {
+        Some(dir) => load_all_profiles(dir),
+        None => load_profile_texts(profile_files()),
     }
-    (out, errs)
 }
 
 #[cfg(test)]

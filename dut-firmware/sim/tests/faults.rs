@@ -1036,9 +1036,10 @@ fn own_record_numbers_after_cookie() {
 
 // ---- client_hello_ends_association ---------------------------------------------------
 
-/// Whether the connection survives a cookieless epoch-0 ClientHello from its address.
-fn survives_a_new_client_hello(faults: Faults) -> bool {
-    let mut net = Net::new(board_with(faults), client(54));
+/// After a handshake, a cookieless epoch-0 ClientHello in the clear from the same address
+/// (a client that rebooted, RFC 6347 §4.2.8): the board's answer, and the network.
+fn rebooted_client_hello(faults: Faults, seed: u64) -> (Vec<Vec<u8>>, Net) {
+    let mut net = Net::new(board_with(faults), client(seed));
     assert!(net.handshake());
     let o = SendOptions {
         message_seq: Some(0),
@@ -1058,6 +1059,12 @@ fn survives_a_new_client_hello(faults: Faults) -> bool {
         },
         o,
     );
+    (answer, net)
+}
+
+/// Whether the connection survives a cookieless epoch-0 ClientHello from its address.
+fn survives_a_new_client_hello(faults: Faults) -> bool {
+    let (answer, net) = rebooted_client_hello(faults, 54);
     assert_eq!(
         plain_handshake_types(&answer),
         vec![3],
@@ -1155,31 +1162,10 @@ fn retransmission_changes_content() {
 
 // ---- client_hello_ignored_on_association -------------------------------------------------
 
-/// After a handshake, an epoch-0 ClientHello from the same address (a rebooted client):
-/// the datagrams the board answers it with (RFC 6347 §4.2.8: a new handshake begins, with a
-/// HelloVerifyRequest first).
+/// How many datagrams answer a rebooted client's ClientHello (a new handshake begins with a
+/// HelloVerifyRequest, RFC 6347 §4.2.8).
 fn answers_to_a_rebooted_client(faults: Faults) -> usize {
-    let mut net = Net::new(board_with(faults), client(56));
-    assert!(net.handshake());
-    let o = SendOptions {
-        message_seq: Some(0),
-        record: RecordOverrides {
-            epoch: Some(0),
-            plaintext: true,
-            sequence_number: Some(40),
-            ..RecordOverrides::default()
-        },
-        ..SendOptions::default()
-    };
-    send_hello(
-        &mut net,
-        &|ch| {
-            ch.random = [6; 32];
-            ch.cookie = Vec::new();
-        },
-        o,
-    )
-    .len()
+    rebooted_client_hello(faults, 56).0.len()
 }
 
 #[test]

@@ -67,6 +67,25 @@ pub fn unknown(claim: &str) -> String {
     }
 }
 
+/// Where an unknown `claim` is written in `text`: its first occurrence from the `claims`
+/// key on (1-based line and column), so an error points at it and not at the same word in
+/// a description above.
+pub fn locate(text: &str, claim: &str) -> Option<(u64, u64)> {
+    let from = text
+        .lines()
+        .position(|l| {
+            l.trim_start()
+                .trim_start_matches('{')
+                .trim_start()
+                .starts_with("claims")
+        })
+        .or_else(|| text.lines().position(|l| l.contains("claims:")))?;
+    text.lines()
+        .enumerate()
+        .skip(from)
+        .find_map(|(i, l)| l.find(claim).map(|c| (i as u64 + 1, c as u64 + 1)))
+}
+
 /// The JSON Schema of a list of claims: the known names, or `coap:/` and a path.
 pub fn claims_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
     let docs: Vec<String> = CLAIMS
@@ -92,6 +111,14 @@ pub fn claims_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unknown_claim_is_found_under_its_key_not_in_the_text_above() {
+        let profile = "name: p\ndescription: a coap server\nclaims: [ems, coap_]\n";
+        assert_eq!(locate(profile, "coap_"), Some((3, 15)));
+        let case = "objective: talks coap_ for a while\ndut: { role: server, claims: [coap_] }\n";
+        assert_eq!(locate(case, "coap_"), Some((2, 31)));
+    }
 
     #[test]
     fn claims_are_known_or_named_near() {

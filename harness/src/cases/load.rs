@@ -216,12 +216,50 @@ fn first_line(s: &str) -> String {
 pub fn load_suite_dir(dir: &Path) -> (Vec<LoadedCase>, Vec<LoadError>) {
     let mut files = Vec::new();
     collect(dir, &mut files);
+    let (texts, mut errors) = read_files(files);
+    let (cases, more) = load_case_texts(texts);
+    errors.extend(more);
+    (cases, errors)
+}
+
+/// The `*.yaml` files directly in `dir`, sorted, each with its text; a file that cannot be
+/// read is an error, not skipped.
+pub fn yaml_files(dir: &Path) -> (Vec<(PathBuf, String)>, Vec<LoadError>) {
+    let files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+                .collect()
+        })
+        .unwrap_or_default();
+    read_files(files)
+}
+
+/// Reads `files` (sorted first): their texts, and an error for each that cannot be read.
+fn read_files(mut files: Vec<PathBuf>) -> (Vec<(PathBuf, String)>, Vec<LoadError>) {
     files.sort();
+    let mut out = Vec::new();
+    let mut errors = Vec::new();
+    for f in files {
+        match std::fs::read_to_string(&f) {
+            Ok(t) => out.push((f, t)),
+            Err(e) => errors.push(LoadError::unreadable(&f, &e)),
+        }
+    }
+    (out, errors)
+}
+
+/// Cases from (path, text) pairs, on disk or built into dicetest; duplicate IDs are errors.
+pub fn load_case_texts<P: AsRef<Path>, T: AsRef<str>>(
+    files: impl IntoIterator<Item = (P, T)>,
+) -> (Vec<LoadedCase>, Vec<LoadError>) {
     let mut cases = Vec::new();
     let mut errors = Vec::new();
     let mut ids: HashMap<String, PathBuf> = HashMap::new();
-    for f in files {
-        match load_case_file(&f) {
+    for (f, text) in files {
+        let f = f.as_ref().to_path_buf();
+        match load_case_str(&f, text.as_ref()) {
             Ok(c) => {
                 if let Some(prev) = ids.insert(c.case.id.clone(), f.clone()) {
                     errors.push(LoadError {
@@ -938,11 +976,7 @@ pub fn validate_text(file: &Path, case: &Case, text: Option<&str>) -> Vec<LoadEr
     for claim in &case.dut.claims {
         if !crate::cases::claims::is_known(claim) {
             let (l, col) = text
-                .and_then(|t| {
-                    t.lines().enumerate().find_map(|(i, l)| {
-                        l.find(claim.as_str()).map(|c| (i as u64 + 1, c as u64 + 1))
-                    })
-                })
+                .and_then(|t| crate::cases::claims::locate(t, claim))
                 .unwrap_or((1, 1));
             c.err(
                 l,

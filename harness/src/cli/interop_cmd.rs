@@ -87,7 +87,7 @@ fn pairs(a: &InteropArgs, profiles: &[Profile]) -> Vec<(Profile, Profile)> {
 pub fn run(a: InteropArgs) -> i32 {
     let (cases, errors) = match &a.suite {
         Some(dir) => load_interop_dir(dir),
-        None => crate::shipped::interop_texts(crate::shipped::interop_files()),
+        None => crate::shipped::load_interop(None),
     };
     let suite_name = a
         .suite

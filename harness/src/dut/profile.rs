@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -329,7 +329,7 @@ pub fn load_profile_str(path: &Path, text: &str) -> Result<Profile, LoadError> {
     // A misspelt claim would silently turn cases into not_applicable.
     for c in &p.claims {
         if !crate::cases::claims::is_known(c) {
-            let (line, column) = locate(text, c).unwrap_or((1, 1));
+            let (line, column) = crate::cases::claims::locate(text, c).unwrap_or((1, 1));
             return Err(LoadError {
                 file: path.to_path_buf(),
                 line,
@@ -349,13 +349,6 @@ pub fn load_profile_str(path: &Path, text: &str) -> Result<Profile, LoadError> {
         return Err(bad("credentials.psk_hex is not hex".into()));
     }
     Ok(p)
-}
-
-/// Where `word` first appears in `text` (1-based line and column), to point at a value.
-fn locate(text: &str, word: &str) -> Option<(u64, u64)> {
-    text.lines()
-        .enumerate()
-        .find_map(|(i, l)| l.find(word).map(|c| (i as u64 + 1, c as u64 + 1)))
 }
 
 /// `--dut NAME|FILE`: the name of a shipped profile (built into dicetest, `crate::shipped`;
@@ -407,19 +400,20 @@ pub fn find_profile(name_or_file: &str) -> Result<Profile, LoadError> {
 
 /// Every profile (*.yaml) of a folder.
 pub fn load_all_profiles(dir: &Path) -> (Vec<Profile>, Vec<LoadError>) {
+    let (files, mut errs) = crate::cases::load::yaml_files(dir);
+    let (out, more) = load_profile_texts(files);
+    errs.extend(more);
+    (out, errs)
+}
+
+/// Profiles from (path, text) pairs, on disk or built into dicetest.
+pub fn load_profile_texts<P: AsRef<Path>, T: AsRef<str>>(
+    files: impl IntoIterator<Item = (P, T)>,
+) -> (Vec<Profile>, Vec<LoadError>) {
     let mut out = Vec::new();
     let mut errs = Vec::new();
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map(|rd| {
-            rd.flatten()
-                .map(|e| e.path())
-                .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
-                .collect()
-        })
-        .unwrap_or_default();
-    files.sort();
-    for f in files {
-        match load_profile_file(&f) {
+    for (f, text) in files {
+        match load_profile_str(f.as_ref(), text.as_ref()) {
             Ok(p) => out.push(p),
             Err(e) => errs.push(e),
         }

@@ -168,26 +168,24 @@ pub fn load_interop_dir(
     Vec<(InteropCase, std::path::PathBuf)>,
     Vec<crate::cases::LoadError>,
 ) {
-    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
-        .map(|rd| {
-            rd.flatten()
-                .map(|e| e.path())
-                .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
-                .collect()
-        })
-        .unwrap_or_default();
-    files.sort();
+    let (files, mut errs) = crate::cases::load::yaml_files(dir);
+    let (out, more) = load_interop_texts(files);
+    errs.extend(more);
+    (out, errs)
+}
+
+/// Interop descriptions from (path, text) pairs, on disk or built into dicetest.
+pub fn load_interop_texts<P: AsRef<std::path::Path>, T: AsRef<str>>(
+    files: impl IntoIterator<Item = (P, T)>,
+) -> (
+    Vec<(InteropCase, std::path::PathBuf)>,
+    Vec<crate::cases::LoadError>,
+) {
     let mut out = Vec::new();
     let mut errs = Vec::new();
-    for f in files {
-        let text = match std::fs::read_to_string(&f) {
-            Ok(t) => t,
-            Err(e) => {
-                errs.push(crate::cases::LoadError::unreadable(&f, &e));
-                continue;
-            }
-        };
-        match load_interop_str(&f, &text) {
+    for (f, text) in files {
+        let f = f.as_ref().to_path_buf();
+        match load_interop_str(&f, text.as_ref()) {
             Ok(c) => out.push((c, f)),
             Err(e) => errs.push(e),
         }
