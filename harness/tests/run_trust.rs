@@ -327,3 +327,28 @@ fn case_patterns_mean_what_they_say() {
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).contains("DUT profile file not found"));
 }
+
+#[test]
+fn a_dut_of_raw_public_keys_only_is_not_held_to_a_psk_pre_flight() {
+    let dir = scratch("rpk");
+    let dut = write_profile(
+        &dir,
+        "rpk-only",
+        "description: a device of raw public keys only, not listening\nkind: address\naddress: \"127.0.0.1:9\"\nroles: [server]\n\
+         credentials: { psk_identity: Client_identity, psk_hex: 73656372657450534b }\n\
+         claims: [ecdhe-ecdsa-ccm8, cookie_exchange]\nprobe: none\n",
+    );
+    let out = dir.join("out");
+    let o = dicetest(&[
+        "run",
+        "--dut",
+        &dut,
+        "--case",
+        "CK-01",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let t = text(&o);
+    assert!(t.contains("pre-flight: skipped"), "{t}");
+    assert_ne!(o.status.code(), Some(2), "not a setup error:\n{t}");
+}

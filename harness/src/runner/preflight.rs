@@ -76,6 +76,14 @@ pub fn check(
     seed: u64,
     root: &Path,
 ) -> Result<String, PreflightFailure> {
+    // The pre-flight holds a PSK only: a DUT that claims suites, none of them PSK (raw
+    // public keys only), is not held to a handshake it could never make.
+    if claimed_suites(profile).is_some_and(|ids| !ids.into_iter().any(is_psk)) {
+        return Ok(
+            "skipped: the profile claims no PSK suite, and the pre-flight holds no raw public key"
+                .into(),
+        );
+    }
     let mut done = Vec::new();
     for &role in roles {
         let mut dut = open(profile, role, seed, root).map_err(PreflightFailure::Setup)?;
@@ -107,6 +115,11 @@ pub fn check(
     Ok(done.join("; "))
 }
 
+/// Whether a cipher suite is a plain PSK one (RFC 4279), which the pre-flight can make.
+fn is_psk(id: u16) -> bool {
+    dicetest_crypto::suite_by_id(id).is_some_and(|s| s.kx == dicetest_crypto::KeyExchange::Psk)
+}
+
 /// One handshake over `link`, dicetest's engine in the other role.
 fn handshake(
     link: &mut dyn Link,
@@ -120,10 +133,7 @@ fn handshake(
     let psk_suites: Vec<u16> = claimed_suites(profile)
         .unwrap_or_default()
         .into_iter()
-        .filter(|id| {
-            dicetest_crypto::suite_by_id(*id)
-                .is_some_and(|s| s.kx == dicetest_crypto::KeyExchange::Psk)
-        })
+        .filter(|id| is_psk(*id))
         .collect();
     let mut cfg = match dut_role {
         DutRole::Server => Config::client(),
